@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: GPL-2.0
+# ksm-next lab: see README.md.  Every target is a script in lab/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help deps tree series kernel check demo send-dry-run clean
+
+help:
+	@echo "make check         build, boot and test the series (what CI runs)"
+	@echo "make demo          base vs patched kernel on the same KSM workload"
+	@echo "make tree          build/linux = Linux 6.12.y + patches/ (KERNEL_SRC=dir: your tree)"
+	@echo "make series        write build/linux's commits back to patches/"
+	@echo "make kernel        build the patched kernel only"
+	@echo "make send-dry-run  write the series' mails into build/mail/, offline"
+	@echo "make deps          install the Debian packages the lab needs"
+	@echo "make clean         remove build/ except the unpacked base and ccache"
+
+deps:
+	bash lab/deps.sh
+
+tree: deps
+	bash lab/tree.sh $(KERNEL_SRC)
+
+series:
+	bash lab/series.sh
+
+kernel:
+	bash lab/build-kernel.sh patched
+
+check:
+	bash lab/check.sh
+
+demo:
+	bash lab/demo.sh
+
+send-dry-run:
+	bash lab/send-dry-run.sh
+
+clean:
+	rm -rf build/obj build/guest build/logs build/mail

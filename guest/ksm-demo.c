@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ksm-demo: a KSM workload with a known amount of duplicate, unique and
+ * changing memory, and a report of what KSM made of it.
+ *
+ * Starts -n worker processes. Each maps -d MiB of "duplicate" pages (page i
+ * holds the same bytes in every worker, so (n - 1) * pages could be saved),
+ * -u MiB of unique pages and -c MiB of pages it keeps rewriting, and marks
+ * it all MADV_MERGEABLE. The parent then samples /sys/kernel/mm/ksm until
+ * pages_sharing has reached -p percent of the ideal, or -t seconds passed,
+ * and prints one line of key=value results, prefixed "ksm-demo:".
+ *
+ * KSM settings come from the ksm.* parameters on the kernel command line.
+ * Where the kernel did not take them at boot (a kernel without boot
+ * parameter support), they are written to sysfs, so that both kernels run
+ * with the same settings; "boot_params=applied|written" tells which.
+ *
+ * Exit status: 0 when KSM converged, 1 when it did not, 2 on error.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KSM "/sys/kernel/mm/ksm/"
+#define MAX_WORKERS 64
+
+static long page_size;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long read_knob(const char *name)
+{
+	char path[256], buf[64];
+	FILE *f;
+	long v = -1;
+
+	snprintf(path, sizeof(path), KSM "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static int read_knob_str(const char *name, char *buf, size_t len)
+{
+	char path[256];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), KSM "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return ok ? 0 : -1;
+}
+
+static int write_knob(const char *name, const char *val)
+{
+	char path[256];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), KSM "%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0;
+	ret |= fclose(f) != 0;
+	return ret ? -1 : 0;
+}
+
+/* Does the knob show val? advisor_mode shows "none [scan-time]". */
+static int knob_shows(const char *name, const char *val)
+{
+	char buf[128], want[128];
+
+	if (read_knob_str(name, buf, sizeof(buf)))
+		return 0;
+	if (strchr(buf, '[')) {
+		snprintf(want, sizeof(want), "[%s]", val);
+		return strstr(buf, want) != NULL;
+	}
+	return strtol(buf, NULL, 10) == strtol(val, NULL, 10) && isdigit((unsigned char)val[0]);
+}
+
+/*
+ * Apply the ksm.* parameters of /proc/cmdline through sysfs where the
+ * kernel did not apply them itself. run goes last. Returns the number of
+ * knobs that had to be written.
+ */
+static int apply_cmdline_knobs(void)
+{
+	static const char * const order[] = {
+		"merge_across_nodes", "max_page_sharing", "use_zero_pages",
+		"smart_scan", "advisor_mode", "pages_to_scan",
+		"sleep_millisecs", "run",
+	};
+	char cmdline[4096], *tok, *save;
+	char vals[8][64] = { { 0 } };
+	unsigned int i;
+	int written = 0;
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f || !fgets(cmdline, sizeof(cmdline), f)) {
+		if (f)
+			fclose(f);
+		return 0;
+	}
+	fclose(f);
+	for (tok = strtok_r(cmdline, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+		if (strncmp(tok, "ksm.", 4))
+			continue;
+		for (i = 0; i < 8; i++) {
+			size_t l = strlen(order[i]);
+
+			if (!strncmp(tok + 4, order[i], l) && tok[4 + l] == '=')
+				snprintf(vals[i], sizeof(vals[i]), "%s", tok + 5 + l);
+		}
+	}
+	for (i = 0; i < 8; i++) {
+		if (!vals[i][0] || knob_shows(order[i], vals[i]))
+			continue;
+		if (write_knob(order[i], vals[i]))
+			fprintf(stderr, "ksm-demo: cannot set %s=%s\n", order[i], vals[i]);
+		written++;
+	}
+	return written;
+}
+
+/* ksmd's CPU time in seconds, from /proc/<pid>/stat. */
+static double ksmd_cpu(void)
+{
+	static char path[64];
+	unsigned long ut, st;
+	char buf[512], *p;
+	FILE *f;
+
+	if (!path[0]) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			char comm[64] = "";
+
+			if (!isdigit((unsigned char)e->d_name[0]))
+				continue;
+			snprintf(buf, sizeof(buf), "/proc/%s/comm", e->d_name);
+			f = fopen(buf, "r");
+			if (!f)
+				continue;
+			if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "ksmd\n"))
+				snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			fclose(f);
+		}
+		if (d)
+			closedir(d);
+		if (!path[0])
+			return -1;
+	}
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* fields after comm: state(3) ... utime(14) stime(15) */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+static void fill_page(char *p, uint64_t seed)
+{
+	uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+	long i;
+
+	for (i = 0; i < page_size / 8; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		((uint64_t *)p)[i] = x;
+	}
+}
+
+static char *map_mergeable(size_t len)
+{
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		perror("ksm-demo: mmap");
+		exit(2);
+	}
+	if (madvise(p, len, MADV_MERGEABLE)) {
+		perror("ksm-demo: madvise(MADV_MERGEABLE)");
+		exit(2);
+	}
+	return p;
+}
+
+static void worker(int id, long dup, long uniq, long chg, int ready_fd)
+{
+	char *d = map_mergeable(dup * page_size);
+	char *u = map_mergeable(uniq * page_size);
+	char *c = map_mergeable(chg * page_size);
+	uint64_t gen = 0;
+	long i;
+
+	for (i = 0; i < dup; i++)
+		fill_page(d + i * page_size, i);
+	for (i = 0; i < uniq; i++)
+		fill_page(u + i * page_size, (uint64_t)(id + 1) << 40 | i);
+	if (write(ready_fd, "r", 1) != 1)
+		exit(2);
+	close(ready_fd);
+	/* Rewrite the changing pages until killed: KSM must never merge them. */
+	for (;;) {
+		for (i = 0; i < chg; i++)
+			fill_page(c + i * page_size, (uint64_t)(id + 1) << 48 | gen << 20 | i);
+		gen++;
+		usleep(20000);
+	}
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: ksm-demo [-n workers] [-d dup MiB] [-u unique MiB] [-c changing MiB]\n"
+		"                [-t timeout s] [-p percent of ideal sharing]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	long n = 4, dup_mb = 32, uniq_mb = 8, chg_mb = 2, timeout = 300, pct = 95;
+	long dup, uniq, chg, ideal, sharing = 0, shared = 0, scans0, scans;
+	double t0, t_conv = -1, cpu0, cpu, t;
+	pid_t pids[MAX_WORKERS];
+	int written, pfd[2], opt, i, converged = 0;
+	char c;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	while ((opt = getopt(argc, argv, "n:d:u:c:t:p:")) != -1) {
+		switch (opt) {
+		case 'n': n = atol(optarg); break;
+		case 'd': dup_mb = atol(optarg); break;
+		case 'u': uniq_mb = atol(optarg); break;
+		case 'c': chg_mb = atol(optarg); break;
+		case 't': timeout = atol(optarg); break;
+		case 'p': pct = atol(optarg); break;
+		default: usage();
+		}
+	}
+	if (n < 2 || n > MAX_WORKERS || dup_mb < 1 || uniq_mb < 0 || chg_mb < 0 ||
+	    timeout < 1 || pct < 1 || pct > 100)
+		usage();
+	if (access(KSM "run", W_OK)) {
+		fprintf(stderr, "ksm-demo: no KSM in this kernel\n");
+		return 4;
+	}
+	dup = dup_mb * (1 << 20) / page_size;
+	uniq = uniq_mb * (1 << 20) / page_size;
+	chg = chg_mb * (1 << 20) / page_size;
+	ideal = (n - 1) * dup;
+
+	written = apply_cmdline_knobs();
+	if (pipe(pfd))
+		return 2;
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			return 2;
+		if (!pids[i]) {
+			close(pfd[0]);
+			worker(i, dup, uniq, chg, pfd[1]);
+		}
+	}
+	close(pfd[1]);
+	for (i = 0; i < n; i++)
+		if (read(pfd[0], &c, 1) != 1)
+			return 2;
+
+	t0 = now();
+	cpu0 = ksmd_cpu();
+	scans0 = read_knob("full_scans");
+	printf("ksm-demo: workers=%ld dup_mb=%ld unique_mb=%ld changing_mb=%ld ideal_sharing=%ld\n",
+	       n, dup_mb, uniq_mb, chg_mb, ideal);
+	fflush(stdout);
+	do {
+		usleep(250000);
+		t = now() - t0;
+		sharing = read_knob("pages_sharing");
+		shared = read_knob("pages_shared");
+		if (!converged && sharing * 100 >= ideal * pct) {
+			converged = 1;
+			t_conv = t;
+		}
+	} while (!converged && t < timeout);
+	cpu = ksmd_cpu() - cpu0;
+	scans = read_knob("full_scans") - scans0;
+
+	printf("ksm-demo: boot_params=%s pages_to_scan=%ld sleep_millisecs=%ld "
+	       "pages_shared=%ld pages_sharing=%ld saved_mib=%.1f general_profit_mib=%.1f "
+	       "full_scans=%ld ksmd_cpu_s=%.2f converged=%s converge_s=%.2f elapsed_s=%.2f\n",
+	       written ? "written" : "applied", read_knob("pages_to_scan"),
+	       read_knob("sleep_millisecs"), shared, sharing,
+	       sharing * page_size / 1048576.0, read_knob("general_profit") / 1048576.0,
+	       scans, cpu, converged ? "yes" : "no", t_conv, t);
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
+	return converged ? 0 : 1;
+}

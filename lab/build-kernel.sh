@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build a lab kernel out of tree, with ccache.
+#
+#   build-kernel.sh patched     build/linux (base + series)   -> build/obj/patched
+#   build-kernel.sh base        tag base, unpatched           -> build/obj/base
+#
+# Both come from build/linux. The config is tinyconfig plus the fragments
+# config/<name>.config named in FRAGMENTS (default "lab"). Prints the path of
+# the bzImage.
+
+. "$(dirname "$0")/lib.sh"
+
+flavor=${1:-}
+FRAGMENTS=${FRAGMENTS:-lab}
+
+case $flavor in
+patched | base) src=$TREE ;;
+*)
+	echo "usage: $0 patched|base" >&2
+	exit 2
+	;;
+esac
+[ -d "$TREE/.git" ] || die "no build/linux: run make tree"
+
+# The base kernel is built from build/linux itself, checked out at tag base
+# for the length of the build: the same source path lets ccache serve every
+# file the series does not touch. The tree must be clean; its branch is
+# restored on any exit.
+if [ "$flavor" = base ]; then
+	if [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then
+		die "build/linux has uncommitted changes; commit them before building the base kernel"
+	fi
+	head=$(git -C "$TREE" symbolic-ref -q --short HEAD || git -C "$TREE" rev-parse HEAD)
+	trap 'git -C "$TREE" checkout -q "$head"' EXIT
+	git -C "$TREE" checkout -q --detach base
+fi
+[ -f "$src/Makefile" ] || die "no kernel tree at $src: run make tree"
+
+suffix=$(echo "$FRAGMENTS" | tr ' ' '+')
+[ "$suffix" = lab ] && suffix= || suffix=-$suffix
+obj=$BUILD/obj/$flavor$suffix
+mkdir -p "$obj"
+
+export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# ccache keys on the compiler and preprocessed source, not on timestamps.
+export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
+mk=(make -s -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc"
+	-j"$(nproc)")
+
+# Regenerate .config only when the fragments or the tree's Kconfig changed.
+frags=()
+for f in $FRAGMENTS; do
+	[ -f "$CONFIGS/$f.config" ] || die "no config fragment config/$f.config"
+	frags+=("$CONFIGS/$f.config")
+done
+stamp=$(cat "${frags[@]}" | sha1sum | cut -d' ' -f1)-$(git -C "$src" rev-parse HEAD:arch/x86/Kconfig HEAD:mm/Kconfig 2>/dev/null | tr '\n' -)
+if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config.stamp" 2>/dev/null)" != "$stamp" ]; then
+	log "configuring $flavor$suffix: tinyconfig + $FRAGMENTS"
+	"${mk[@]}" tinyconfig >/dev/null
+	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null)
+	"${mk[@]}" olddefconfig >/dev/null
+	# Every symbol a fragment asks for must survive olddefconfig.
+	missing=$(cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | while read -r want; do
+		grep -qx "$want" "$obj/.config" || echo "$want"
+	done)
+	[ -z "$missing" ] || die "config symbols not satisfied (missing dependency?):
+$missing"
+	echo "$stamp" >"$obj/.config.stamp"
+fi
+
+log "building $flavor$suffix kernel in ${obj#"$TOP"/}"
+if ! "${mk[@]}" bzImage >"$obj/build.log" 2>&1; then
+	tail -n 40 "$obj/build.log" >&2
+	die "kernel build failed ($flavor$suffix); log: ${obj#"$TOP"/}/build.log"
+fi
+# Compiler warnings are shown, never buried.
+grep -E 'warning:|error:' "$obj/build.log" >&2 || true
+"${mk[@]}" headers_install >/dev/null
+echo "$obj/arch/x86/boot/bzImage"

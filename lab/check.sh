@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: everything CI runs.
+#
+#  1. install what is missing (lab/deps.sh)
+#  2. build/linux from patches/ (lab/tree.sh)
+#  3. checkpatch.pl --strict on every patch (only MISSING_SIGN_OFF accepted)
+#  4. build the patched kernel and its initramfs
+#  5. boot it once per test plan in CHECK_PLANS; each boot also fails on any
+#     kernel report in its console log
+#  6. print the merged TAP and "N passed, N failed, N skipped"; exit 1 on
+#     any failure
+#
+# Logs: build/logs/.
+
+. "$(dirname "$0")/lib.sh"
+
+CHECK_PLANS=${CHECK_PLANS:-"kselftests bootparams-valid bootparams-invalid bootparams-advisor"}
+LOGS=$BUILD/logs
+start=$(date +%s)
+
+bash "$TOP/lab/deps.sh"
+bash "$TOP/lab/tree.sh"
+mkdir -p "$LOGS"
+rm -f "$LOGS"/*.tap "$LOGS"/*.reports
+streams=()
+
+# checkpatch: one result per patch.
+cp_tap=$LOGS/checkpatch.tap
+{
+	echo "TAP version 13"
+	echo "1..$(wc -l <"$PATCHES/series")"
+	i=0
+	while read -r p; do
+		i=$((i + 1))
+		if out=$(cd "$TREE" && ./scripts/checkpatch.pl --strict --ignore MISSING_SIGN_OFF \
+			--no-summary --showfile "$PATCHES/$p" 2>&1); then
+			echo "ok $i $p"
+		else
+			echo "$out" | sed 's/^/# /'
+			echo "not ok $i $p"
+		fi
+	done <"$PATCHES/series"
+} >"$cp_tap"
+streams+=("checkpatch:$cp_tap")
+
+kernel=$(bash "$TOP/lab/build-kernel.sh" patched)
+initrd=$(bash "$TOP/lab/initramfs.sh" patched)
+
+for plan in $CHECK_PLANS; do
+	name=check-$plan
+	vm_tap=$LOGS/$name.vm.tap
+	if bash "$TOP/lab/run-vm.sh" "$name" "$kernel" "$initrd" "$plan"; then
+		printf 'TAP version 13\n1..1\nok 1 %s: finished, console log clean\n' "$plan" >"$vm_tap"
+	else
+		{
+			printf 'TAP version 13\n1..1\n'
+			sed 's/^/# /' "$LOGS/$name.reports" 2>/dev/null || true
+			printf 'not ok 1 %s: guest did not finish or the kernel reported a problem (%s)\n' \
+				"$plan" "build/logs/$name.console.log"
+		} >"$vm_tap"
+	fi
+	streams+=("$plan:$LOGS/$name.tap" "vm:$vm_tap")
+done
+
+log "make check took $(($(date +%s) - start)) s"
+bash "$TOP/lab/tap-merge.sh" "${streams[@]}" | tee "$LOGS/check.tap"
+exit "${PIPESTATUS[0]}"

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Install what the lab needs from Debian's archive (Debian 12): as root with
+# apt-get, otherwise print the one command that would.
+
+. "$(dirname "$0")/lib.sh"
+
+PKGS=(
+	linux-source-6.12	# the base tree
+	build-essential flex bison bc libelf-dev libssl-dev kmod cpio xz-utils
+	ccache git perl python3 file
+	qemu-system-x86		# the VM runner
+	busybox-static		# the guest userland
+	libnuma-dev		# static libnuma.a for ksm_tests
+	b4			# mailing the series
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+	[ "$(dpkg-query -W -f '${Status}' "$p" 2>/dev/null)" = "install ok installed" ] ||
+		missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	die "missing packages; as root run:
+  apt-get install -y ${missing[*]}"
+fi
+log "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

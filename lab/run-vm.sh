@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot a lab kernel under QEMU and run one guest test plan.
+#
+#   run-vm.sh [-t SECONDS] [-m MEM] NAME BZIMAGE INITRAMFS PLAN [KERNEL PARAMS...]
+#
+# The machine is fixed: x86_64, TCG (KVM if /dev/kvm is usable), -cpu max,
+# 2 vCPUs, 2 NUMA nodes with a SLIT distance of 20, THP always on. Extra
+# kernel parameters (ksm.*, ...) pass through.
+#
+# Writes build/logs/<NAME>.console.log (the whole serial console) and
+# build/logs/<NAME>.tap (the guest's TAP). Exits non-zero when the guest did
+# not finish its plan in time, or when the console shows a kernel BUG,
+# WARNING, Oops, lockdep, KASAN/UBSAN report or panic, even if every test
+# passed.
+
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	sed -n '4,6p' "$0" | sed 's/^# //' >&2
+	exit 2
+}
+
+timeout_s=${VM_TIMEOUT:-1800}
+mem=${VM_MEM:-3G}
+while getopts "t:m:h" o; do
+	case $o in
+	t) timeout_s=$OPTARG ;;
+	m) mem=$OPTARG ;;
+	*) usage ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -ge 4 ] || usage
+name=$1 kernel=$2 initrd=$3 plan=$4
+shift 4
+
+LOGS=$BUILD/logs
+mkdir -p "$LOGS"
+console=$LOGS/$name.console.log
+tap=$LOGS/$name.tap
+rm -f "$console" "$tap"
+
+accel=tcg
+if [ -w /dev/kvm ]; then accel=kvm; fi
+
+half=$(($(numfmt --from=iec "$mem") / 2 / 1048576))M
+[ -f "$GUEST/plans/$plan" ] || die "no test plan guest/plans/$plan"
+# A plan names the kernel parameters it needs in "# boot:" lines.
+plan_args=$(sed -n 's/^# boot: *//p' "$GUEST/plans/$plan" | tr '\n' ' ')
+cmdline="console=ttyS0 panic=-1 transparent_hugepage=always lab.plan=$plan $plan_args$*"
+
+log "boot $name: plan $plan, $accel, 2 vCPUs, $mem on 2 nodes, append: $plan_args$*"
+start=$(date +%s)
+set +e
+timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+	-accel "$accel" -cpu max -smp 2 -m "$mem" \
+	-object memory-backend-ram,id=m0,size="$half" \
+	-object memory-backend-ram,id=m1,size="$half" \
+	-numa node,nodeid=0,cpus=0,memdev=m0 \
+	-numa node,nodeid=1,cpus=1,memdev=m1 \
+	-numa dist,src=0,dst=1,val=20 \
+	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
+	-display none -monitor none -no-reboot \
+	-serial "file:$console" -serial "file:$tap" </dev/null
+rc=$?
+set -e
+log "boot $name: qemu exited $rc after $(($(date +%s) - start)) s; console: ${console#"$TOP"/}"
+
+fail=0
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	echo "run-vm: $name: hard timeout of ${timeout_s}s hit" >&2
+	fail=1
+fi
+if ! grep -q '^# lab: plan .* done' "$tap" 2>/dev/null; then
+	echo "run-vm: $name: the guest did not finish its plan" >&2
+	fail=1
+fi
+# Kernel reports that fail a run whatever the tests said.
+bad='BUG:|WARNING:|Oops|general protection fault|kernel BUG at|Kernel panic|KASAN|UBSAN|possible circular locking|possible recursive locking|inconsistent lock state|INFO: task .* blocked|Call Trace:'
+if grep -nE "$bad" "$console" >"$LOGS/$name.reports" 2>/dev/null; then
+	echo "run-vm: $name: the kernel log has reports:" >&2
+	head -n 20 "$LOGS/$name.reports" >&2
+	fail=1
+else
+	rm -f "$LOGS/$name.reports"
+fi
+exit $fail

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the kernel tree: Debian's linux-source-6.12 as one commit tagged
+# "base", with patches/ applied on top by git am, one commit per patch.
+#
+#   tree.sh                 (re)create build/linux
+#   tree.sh KERNEL_SRC      apply the series to your own kernel git tree, on a
+#                           new branch, in a temporary worktree (your checked-out
+#                           branch and working tree are not touched)
+
+. "$(dirname "$0")/lib.sh"
+
+usage() {
+	echo "usage: $0 [KERNEL_SRC]" >&2
+	exit 2
+}
+
+series_patches() {
+	local p
+	[ -f "$PATCHES/series" ] || return 0
+	while read -r p; do
+		case "$p" in '' | '#'*) continue ;; esac
+		[ -f "$PATCHES/$p" ] || die "patches/series names $p, which does not exist"
+		echo "$PATCHES/$p"
+	done <"$PATCHES/series"
+}
+
+# The cover letter's subject and blurb become the branch description, so
+# that lab/series.sh can write them back unchanged.
+cover_description() {
+	local cover=$PATCHES/cover-letter.txt
+
+	if [ ! -f "$cover" ]; then
+		printf 'KSM: next-generation merge engine\n\n(cover letter to be written)\n'
+		return
+	fi
+	awk '
+	/^Subject: / && !subj { s = $0; sub(/^Subject: (\[[^]]*\] )?/, "", s); subj = 1; insubj = 1; next }
+	insubj && /^[ \t]/ { t = $0; sub(/^[ \t]+/, " ", t); s = s t; next }
+	insubj { insubj = 0; print s; print ""; inbody = 1; next }
+	inbody && /^[^ ].* \([0-9]+\):$/ { exit }
+	inbody { lines[++n] = $0 }
+	END {
+		while (n > 0 && lines[n] == "") n--
+		for (i = 1; i <= n; i++) print lines[i]
+	}' "$cover"
+}
+
+apply_series() {
+	local tree=$1 p
+	for p in $(series_patches); do
+		if ! out=$(git -C "$tree" am --keep-cr "$p" 2>&1); then
+			git -C "$tree" am --abort >/dev/null 2>&1 || true
+			die "patch $(basename "$p") does not apply:
+$out"
+		fi
+	done
+}
+
+make_pristine() {
+	local tmp ver debver
+
+	[ -f "$SRC_TARBALL" ] || die "$SRC_TARBALL is missing: run lab/deps.sh (apt-get install $SRC_PKG)"
+	log "unpacking $SRC_TARBALL (once; cached in $PRISTINE)"
+	rm -rf "$CACHE/unpack" "$PRISTINE"
+	mkdir -p "$CACHE/unpack"
+	tar -C "$CACHE/unpack" -xf "$SRC_TARBALL"
+	tmp=$CACHE/unpack/$SRC_PKG
+	ver=$(base_version "$tmp")
+	debver=$(dpkg-query -W -f '${Version}' "$SRC_PKG" 2>/dev/null || echo unknown)
+	git -C "$tmp" init -q -b upstream
+	git -C "$tmp" config core.autocrlf false
+	# Debian's tarball may ship a .gitignore-hidden file or two: add with -f.
+	git -C "$tmp" add -A -f .
+	GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' GIT_COMMITTER_DATE='2026-01-01T00:00:00Z' \
+		git -C "$tmp" commit -q -m "Linux $ver" \
+		-m "Unpacked from Debian's $SRC_PKG $debver."
+	git -C "$tmp" tag base
+	git clone -q --bare "$tmp" "$PRISTINE"
+	rm -rf "$CACHE/unpack"
+}
+
+tree_build_linux() {
+	[ -d "$PRISTINE" ] || make_pristine
+	if [ -d "$TREE/.git" ]; then
+		if [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then
+			die "build/linux has uncommitted changes; commit or stash them first"
+		fi
+		# Never lose commits: keep the old HEAD under refs/backup/.
+		if [ "$(git -C "$TREE" rev-parse HEAD)" != "$(git -C "$TREE" rev-parse base)" ]; then
+			git -C "$TREE" update-ref "refs/backup/$(date +%Y%m%d-%H%M%S)" HEAD
+		fi
+		git -C "$TREE" checkout -q -B ksm-next base
+		git -C "$TREE" clean -q -fdx -e .b4-config
+	else
+		log "creating $TREE"
+		rm -rf "$TREE"
+		git clone -q --no-checkout "$PRISTINE" "$TREE"
+		git -C "$TREE" checkout -q -b ksm-next base
+	fi
+	git -C "$TREE" config core.autocrlf false
+	cp "$TOP/b4-config" "$TREE/.b4-config"
+	grep -qx '.b4-config' "$TREE/.git/info/exclude" 2>/dev/null ||
+		echo '.b4-config' >>"$TREE/.git/info/exclude"
+	git -C "$TREE" config branch.ksm-next.description "$(cover_description)"
+	apply_series "$TREE"
+	log "build/linux: $(git -C "$TREE" rev-list --count base..HEAD) patches on Linux $(base_version "$TREE")"
+}
+
+tree_user() {
+	local src=$1 branch wt
+
+	git -C "$src" rev-parse --git-dir >/dev/null 2>&1 || die "$src is not a git tree"
+	branch=ksm-next
+	while git -C "$src" rev-parse -q --verify "refs/heads/$branch" >/dev/null; do
+		branch=ksm-next-$(date +%Y%m%d-%H%M%S)
+		sleep 1
+	done
+	wt=$BUILD/kernel-src-worktree
+	rm -rf "$wt"
+	mkdir -p "$BUILD"
+	git -C "$src" worktree prune
+	git -C "$src" worktree add -q -b "$branch" "$wt" HEAD
+	# Remove the worktree on any exit; the branch stays.
+	trap 'git -C "$src" worktree remove --force "$wt" 2>/dev/null || true' EXIT
+	apply_series "$wt"
+	log "$src: branch $branch = $(git -C "$src" rev-parse --abbrev-ref HEAD 2>/dev/null || echo HEAD) + $(series_patches | wc -l) patches (your checked-out branch is unchanged)"
+}
+
+case $# in
+0) tree_build_linux ;;
+1) tree_user "$(cd "$1" && pwd)" ;;
+*) usage ;;
+esac
