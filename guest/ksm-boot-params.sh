@@ -61,7 +61,7 @@ for k in $KNOBS; do
 	want=$(default "$k")
 	why=default
 	for e in $expect; do
-		[ "${e%%=*}" = "$k" ] && want=${e#*=} && why=set
+		[ "${e%%=*}" = "$k" ] && want=${e#*=} && why="set"
 	done
 	if [ ! -e "$KSM/$k" ]; then
 		echo "ok $n $k # SKIP no $KSM/$k in this kernel"

@@ -93,7 +93,7 @@ static int write_knob(const char *name, const char *val)
 /* Does the knob show val? advisor_mode shows "none [scan-time]". */
 static int knob_shows(const char *name, const char *val)
 {
-	char buf[128], want[128];
+	char buf[128], want[600];
 
 	if (read_knob_str(name, buf, sizeof(buf)))
 		return 0;
@@ -151,7 +151,7 @@ static int apply_cmdline_knobs(void)
 /* ksmd's CPU time in seconds, from /proc/<pid>/stat. */
 static double ksmd_cpu(void)
 {
-	static char path[64];
+	static char path[300];
 	unsigned long ut, st;
 	char buf[512], *p;
 	FILE *f;

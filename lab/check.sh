@@ -21,6 +21,7 @@ LOGS=$BUILD/logs
 start=$(date +%s)
 
 bash "$TOP/lab/deps.sh"
+[ -s "$PATCHES/series" ] || die "patches/series is missing or empty"
 bash "$TOP/lab/tree.sh"
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*.tap "$LOGS"/*.reports

@@ -41,7 +41,7 @@ for a in $("$busybox" --list); do
 done
 
 CC=${CC:-gcc}
-cflags=(-O2 -Wall -static -no-pie -U_FORTIFY_SOURCE -D_GNU_SOURCE)
+cflags=(-O2 -Wall -static -no-pie -U_FORTIFY_SOURCE)
 
 # The tree's own KSM kselftests, built exactly as tools/testing/selftests/mm
 # does, but static.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034
 # SPDX-License-Identifier: GPL-2.0
 # Common settings and helpers for the lab scripts. Sourced, never run.
 

@@ -55,7 +55,7 @@ log "boot $name: plan $plan, $accel, 2 vCPUs, $mem on 2 nodes, append: $plan_arg
 start=$(date +%s)
 set +e
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel "$accel" -cpu max -smp 2 -m "$mem" \
+	-accel "$accel" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
 	-object memory-backend-ram,id=m0,size="$half" \
 	-object memory-backend-ram,id=m1,size="$half" \
 	-numa node,nodeid=0,cpus=0,memdev=m0 \

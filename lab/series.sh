@@ -44,4 +44,5 @@ rm -f "$PATCHES"/[0-9][0-9][0-9][0-9]-*.patch
 mv "$tmp/0000-cover-letter.patch" "$PATCHES/cover-letter.txt"
 mv "$tmp"/*.patch "$PATCHES/"
 (cd "$PATCHES" && ls [0-9][0-9][0-9][0-9]-*.patch) >"$PATCHES/series"
+git -C "$TREE" rev-parse HEAD >"$TREE/.git/ksm-next-synced"
 log "patches/: $n patches and the cover letter, on Linux $ver"

@@ -87,8 +87,17 @@ tree_build_linux() {
 		if [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then
 			die "build/linux has uncommitted changes; commit or stash them first"
 		fi
+		# Commits made since the last make tree or make series are not in
+		# patches/ yet: refuse, rather than reset them away.
+		head=$(git -C "$TREE" rev-parse HEAD)
+		synced=$(cat "$TREE/.git/ksm-next-synced" 2>/dev/null || true)
+		if [ "$head" != "$synced" ] && [ "$head" != "$(git -C "$TREE" rev-parse base)" ] &&
+			[ -z "${FORCE:-}" ]; then
+			die "build/linux has commits that are not in patches/: run make series first
+(or FORCE=1 make tree to drop them; they are kept under refs/backup/)"
+		fi
 		# Never lose commits: keep the old HEAD under refs/backup/.
-		if [ "$(git -C "$TREE" rev-parse HEAD)" != "$(git -C "$TREE" rev-parse base)" ]; then
+		if [ "$head" != "$(git -C "$TREE" rev-parse base)" ]; then
 			git -C "$TREE" update-ref "refs/backup/$(date +%Y%m%d-%H%M%S)" HEAD
 		fi
 		git -C "$TREE" checkout -q -B ksm-next base
@@ -105,6 +114,7 @@ tree_build_linux() {
 		echo '.b4-config' >>"$TREE/.git/info/exclude"
 	git -C "$TREE" config branch.ksm-next.description "$(cover_description)"
 	apply_series "$TREE"
+	git -C "$TREE" rev-parse HEAD >"$TREE/.git/ksm-next-synced"
 	log "build/linux: $(git -C "$TREE" rev-list --count base..HEAD) patches on Linux $(base_version "$TREE")"
 }
 
