@@ -5,7 +5,7 @@
 #
 #  1. install what is missing (lab/deps.sh)
 #  2. build/linux from patches/ (lab/tree.sh)
-#  3. checkpatch.pl --strict on every patch (only MISSING_SIGN_OFF accepted)
+#  3. checkpatch.pl --strict on every patch (lab/checkpatch.sh)
 #  4. build the patched kernel and its initramfs
 #  5. boot it once per test plan in CHECK_PLANS; each boot also fails on any
 #     kernel report in its console log
@@ -35,8 +35,7 @@ cp_tap=$LOGS/checkpatch.tap
 	i=0
 	while read -r p; do
 		i=$((i + 1))
-		if out=$(cd "$TREE" && ./scripts/checkpatch.pl --strict --ignore MISSING_SIGN_OFF \
-			--no-summary --showfile "$PATCHES/$p" 2>&1); then
+		if out=$(bash "$TOP/lab/checkpatch.sh" "$PATCHES/$p" 2>&1); then
 			echo "ok $i $p"
 		else
 			echo "$out" | sed 's/^/# /'
