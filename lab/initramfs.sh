@@ -30,7 +30,7 @@ hdr=$obj/usr/include
 out=$BUILD/guest/$flavor
 root=$out/root
 rm -rf "$root"
-mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,kselftests,plans}
+mkdir -p "$out" "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,kselftests,plans}
 
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] && file -L "$busybox" | grep -q 'statically linked' ||
@@ -50,9 +50,12 @@ ksinc=(-I "$src" -isystem "$hdr" -isystem "$src/tools/include/uapi" -I "$sel")
 for t in ksm_tests ksm_functional_tests; do
 	libs=(-lrt -lpthread -lm)
 	[ "$t" = ksm_tests ] && libs=(-lnuma "${libs[@]}")
-	(cd "$sel" && $CC "${cflags[@]}" "${ksinc[@]}" "$t.c" vm_util.c thp_settings.c \
-		"${libs[@]}" -o "$root/kselftests/$t") ||
+	# Upstream's own compiler warnings go to the log, not the terminal.
+	if ! (cd "$sel" && $CC "${cflags[@]}" "${ksinc[@]}" "$t.c" vm_util.c thp_settings.c \
+		"${libs[@]}" -o "$root/kselftests/$t") >"$out/$t.build.log" 2>&1; then
+		cat "$out/$t.build.log" >&2
 		die "building kselftest $t failed"
+	fi
 done
 
 # The project's guest programs: one static binary per guest/*.c, scripts as is.
