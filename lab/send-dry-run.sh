@@ -13,9 +13,12 @@ out=$BUILD/mail
 rm -rf "$out"
 mkdir -p "$out"
 
+# --nofixes: build/linux has no upstream history, so get_maintainer.pl
+# cannot look up the authors of the commits our Fixes: tags name; b4 send
+# on a full upstream tree adds them.
 gm() { # gm OPTIONS... -- addresses for all patches, one per line
 	(cd "$TREE" && ./scripts/get_maintainer.pl --nogit --nogit-fallback \
-		--nogit-chief-penguins --norolestats "$@" "$PATCHES"/[0-9]*.patch) |
+		--nogit-chief-penguins --norolestats --nofixes "$@" "$PATCHES"/[0-9]*.patch) |
 		sort -u
 }
 to=$(gm --nol)
@@ -30,5 +33,5 @@ git -C "$TREE" format-patch -q --thread=shallow --cover-letter \
 	--cover-from-description=subject --base=base --no-signature \
 	"${args[@]}" -o "$out" base.."$branch"
 log "wrote $(ls "$out" | wc -l) mails to build/mail/"
-echo "To: $(echo $to | sed 's/ /, /g')"
-echo "Cc: $(echo $cc | sed 's/ /, /g')"
+echo "To: $(paste -sd, <<<"$to" | sed 's/,/, /g')"
+echo "Cc: $(paste -sd, <<<"$cc" | sed 's/,/, /g')"

@@ -133,7 +133,8 @@ tree_user() {
 	git -C "$src" worktree prune
 	git -C "$src" worktree add -q -b "$branch" "$wt" HEAD
 	# Remove the worktree on any exit; the branch stays.
-	trap 'git -C "$src" worktree remove --force "$wt" 2>/dev/null || true' EXIT
+	# shellcheck disable=SC2064 # expand now: $src and $wt are local
+	trap "git -C '$src' worktree remove --force '$wt' 2>/dev/null || true" EXIT
 	apply_series "$wt"
 	log "$src: branch $branch = $(git -C "$src" rev-parse --abbrev-ref HEAD 2>/dev/null || echo HEAD) + $(series_patches | wc -l) patches (your checked-out branch is unchanged)"
 }
