@@ -3,11 +3,12 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps tree series kernel check demo send-dry-run clean
+.PHONY: help deps tree series kernel check demo stress send-dry-run clean
 
 help:
 	@echo "make check         build, boot and test the series (what CI runs)"
 	@echo "make demo          base vs patched kernel on the same KSM workload"
+	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base)"
 	@echo "make tree          build/linux = Linux 6.12.y + patches/ (KERNEL_SRC=dir: your tree)"
 	@echo "make series        write build/linux's commits back to patches/"
 	@echo "make kernel        build the patched kernel only"
@@ -32,6 +33,9 @@ check:
 
 demo:
 	bash lab/demo.sh
+
+stress:
+	DURATION=$(DURATION) KERNEL=$(KERNEL) bash lab/stress.sh
 
 send-dry-run:
 	bash lab/send-dry-run.sh

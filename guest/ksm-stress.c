@@ -28,9 +28,13 @@
  * SIGINT or SIGTERM.
  *
  * Output is TAP: one summary line "# ksm-stress: seed=..." for scripts, then
- * four results: no mismatches; the peak pages_sharing reached -f percent of
+ * six results: no mismatches; the peak pages_sharing reached -f percent of
  * the sharing the duplicate pages allow; every worker exited normally or by
- * our SIGKILL; the knobs read back their original values.
+ * our SIGKILL; the knobs read back their original values; pages were
+ * swapped out and back in (when a swap device is on, unless -S); pages
+ * moved between NUMA nodes (with two nodes, unless -M). Run it inside a
+ * memory cgroup whose limit is below the workers' memory, with swap on, to
+ * swap KSM pages: guest/ksm-stress-run.sh does that.
  *
  * Exit status: 0 when all pass, 1 when one fails, 2 on usage errors,
  * 4 when the kernel has no KSM.
@@ -93,8 +97,9 @@ struct wstats {
 
 static struct {
 	long nworkers, mib, duration, floor_pct;
+	double knob_s;		/* mean seconds between knob flips */
 	uint64_t seed;
-	int no_knobs, no_migrate;
+	int no_knobs, no_migrate, no_swap;
 	long ps, npages, wpp;	/* page size, pages per worker, words per page */
 	double deadline;
 	struct wstats *stats;
@@ -1052,6 +1057,22 @@ static long ksm_long(const char *name)
 }
 
 /* A counter from /proc/vmstat, or -1. */
+/* SwapTotal in kB from /proc/meminfo, -1 when unknown. */
+static long swap_total_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "SwapTotal: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 static long vmstat(const char *name)
 {
 	char line[128];
@@ -1408,22 +1429,23 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ksm-stress [-n workers] [-m MiB] [-t seconds] [-s seed] [-f floor]\n"
-		"                  [-K] [-M] [-S]\n"
+		"                  [-k seconds] [-K] [-M] [-S]\n"
 		"  -n N  worker processes (default 4, at most %d)\n"
 		"  -m M  MiB per worker, half THP, half plain (default 16)\n"
 		"  -t T  run time in seconds (default 60)\n"
 		"  -s S  random seed (default: from the clock; always printed)\n"
 		"  -f F  peak pages_sharing must reach F%% of the expected sharing (default 30)\n"
+		"  -k S  mean seconds between knob flips (default 1)\n"
 		"  -K    do not change the KSM knobs in " KSM "\n"
 		"  -M    do not migrate pages between NUMA nodes\n"
-		"  -S    no swap expectations (accepted, ignored)\n", MAX_WORKERS);
+		"  -S    do not require swapping even when a swap device is on\n", MAX_WORKERS);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	long npc[NCLASSES] = { 0 }, expected, floor_pages, peak = 0, sharing, i;
-	long swpin0, swpout0, swcopy0, zp0, zp1, sum[sizeof(struct wstats) / sizeof(long)];
+	long swpin0, swpout0, swpin, swpout, swcopy0, zp0, zp1, sum[sizeof(struct wstats) / sizeof(long)];
 	double t, next_knob, next_kill;
 	int opt, k, dupp_seen[NDUPP] = { 0 }, dupp_distinct = 0, restored = 0, fail = 0;
 	struct sigaction sa;
@@ -1434,10 +1456,11 @@ int main(int argc, char **argv)
 	g.mib = 16;
 	g.duration = 60;
 	g.floor_pct = 30;
+	g.knob_s = 1;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	g.seed = mix64((uint64_t)ts.tv_sec << 30 ^ ts.tv_nsec ^ (uint64_t)getpid() << 48);
 	g.seed %= 1000000007;	/* short enough to type back in with -s */
-	while ((opt = getopt(argc, argv, "n:m:t:s:f:KMS")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:t:s:f:k:KMS")) != -1) {
 		switch (opt) {
 		case 'n':
 			g.nworkers = atol(optarg);
@@ -1456,6 +1479,9 @@ int main(int argc, char **argv)
 		case 'f':
 			g.floor_pct = atol(optarg);
 			break;
+		case 'k':
+			g.knob_s = atof(optarg);
+			break;
 		case 'K':
 			g.no_knobs = 1;
 			break;
@@ -1463,13 +1489,14 @@ int main(int argc, char **argv)
 			g.no_migrate = 1;
 			break;
 		case 'S':
+			g.no_swap = 1;
 			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc || g.nworkers < 1 || g.nworkers > MAX_WORKERS || g.mib < 1 ||
-	    g.mib > 4096 || g.duration < 1 || g.floor_pct < 0 || g.floor_pct > 100)
+	    g.mib > 4096 || g.duration < 1 || g.floor_pct < 0 || g.floor_pct > 100 || g.knob_s < 0.1)
 		usage();
 
 	out("TAP version 13");
@@ -1477,7 +1504,7 @@ int main(int argc, char **argv)
 		out("1..0 # SKIP KSM not available (no " KSM "run)");
 		return 4;
 	}
-	out("1..4");
+	out("1..6");
 	g.ps = sysconf(_SC_PAGESIZE);
 	g.wpp = g.ps / 8;
 	g.npages = g.mib * (1L << 20) / g.ps;
@@ -1493,8 +1520,9 @@ int main(int argc, char **argv)
 	}
 	expected = (g.nworkers - 1) * npc[C_DUPX] + g.nworkers * (npc[C_DUPP] - dupp_distinct);
 	floor_pages = expected * g.floor_pct / 100;
-	out("# seed=%llu duration=%ld workers=%ld mib=%ld floor=%ld%%", (unsigned long long)g.seed,
-	    g.duration, g.nworkers, g.mib, g.floor_pct);
+	out("# seed=%llu duration=%ld workers=%ld mib=%ld floor=%ld%% knob_interval=%.1fs",
+	    (unsigned long long)g.seed,
+	    g.duration, g.nworkers, g.mib, g.floor_pct, g.knob_s);
 	out("# pages per worker: %ld (dup %ld, dup-in-process %ld, zero %ld, unique %ld, "
 	    "volatile %ld); expected_sharing=%ld floor=%ld", g.npages, npc[C_DUPX], npc[C_DUPP],
 	    npc[C_ZERO], npc[C_UNIQ], npc[C_VOL], expected, floor_pages);
@@ -1533,7 +1561,7 @@ int main(int argc, char **argv)
 
 	t = now();
 	g.deadline = t + g.duration;
-	next_knob = t + 1;
+	next_knob = t + g.knob_s;
 	next_kill = t + 2 + xorshift(&prng) % 3000 / 1000.0;
 	for (k = 0; k < g.nworkers; k++)
 		spawn(k);
@@ -1547,7 +1575,7 @@ int main(int argc, char **argv)
 		t = now();
 		if (ctl.enabled && t >= next_knob) {
 			ctl_flip();
-			next_knob = t + 0.7 + xorshift(&prng) % 600 / 1000.0;
+			next_knob = t + g.knob_s * (0.7 + xorshift(&prng) % 600 / 1000.0);
 		}
 		if (t >= next_kill && t < g.deadline - 1) {
 			kill_one();
@@ -1613,6 +1641,27 @@ int main(int argc, char **argv)
 	} else {
 		fail |= !restored;
 		out("%s 4 knobs restored", restored ? "ok" : "not ok");
+	}
+	swpin = swpin0 < 0 ? -1 : vmstat("pswpin") - swpin0;
+	swpout = swpout0 < 0 ? -1 : vmstat("pswpout") - swpout0;
+	if (g.no_swap) {
+		out("ok 5 swapping # SKIP not required (-S)");
+	} else if (swap_total_kb() <= 0) {
+		out("ok 5 swapping # SKIP no swap device is on");
+	} else {
+		int swapped = swpin > 0 && swpout > 0;
+
+		fail |= !swapped;
+		out("%s 5 pages were swapped out (%ld) and in (%ld)", swapped ? "ok" : "not ok",
+		    swpout, swpin);
+	}
+	if (!g.nnodes) {
+		out("ok 6 migration # SKIP %s", g.no_migrate ? "disabled (-M)" :
+		    "fewer than two NUMA nodes with memory");
+	} else {
+		fail |= !SUM(migrations);
+		out("%s 6 pages moved between NUMA nodes (%ld)", SUM(migrations) ? "ok" : "not ok",
+		    SUM(migrations));
 	}
 	return fail;
 }

@@ -6,9 +6,10 @@
 #  1. install what is missing (lab/deps.sh)
 #  2. build/linux from patches/ (lab/tree.sh)
 #  3. checkpatch.pl --strict on every patch (lab/checkpatch.sh)
-#  4. build the patched kernel and its initramfs
-#  5. boot it once per test plan in CHECK_PLANS; each boot also fails on any
-#     kernel report in its console log
+#  4. build the patched kernel, its debug build (config/debug.config: KASAN,
+#     lockdep, DEBUG_VM, ...) and the initramfs
+#  5. boot them once per entry of CHECK_BOOTS (KERNEL:PLAN[,PLAN...]); each
+#     boot also fails on any kernel report in its console log
 #  6. print the merged TAP and "N passed, N failed, N skipped"; exit 1 on
 #     any failure
 #
@@ -16,7 +17,9 @@
 
 . "$(dirname "$0")/lib.sh"
 
-CHECK_PLANS=${CHECK_PLANS:-"kselftests bootparams-valid bootparams-invalid bootparams-advisor"}
+CHECK_BOOTS=${CHECK_BOOTS:-"patched:kselftests patched:bootparams-valid patched:bootparams-invalid
+	patched:bootparams-garbage patched:bootparams-advisor patched:sysfs-input,stress
+	debug:kselftests,sysfs-input,stress"}
 LOGS=$BUILD/logs
 start=$(date +%s)
 
@@ -45,23 +48,27 @@ cp_tap=$LOGS/checkpatch.tap
 } >"$cp_tap"
 streams+=("checkpatch:$cp_tap")
 
-kernel=$(bash "$TOP/lab/build-kernel.sh" patched)
+declare -A kernel
+kernel[patched]=$(bash "$TOP/lab/build-kernel.sh" patched)
+kernel[debug]=$(FRAGMENTS="lab debug" bash "$TOP/lab/build-kernel.sh" patched)
 initrd=$(bash "$TOP/lab/initramfs.sh" patched)
 
-for plan in $CHECK_PLANS; do
-	name=check-$plan
+for boot in $CHECK_BOOTS; do
+	k=${boot%%:*} plan=${boot#*:}
+	name=check-$k-${plan//,/+}
+	suite=$k:$plan
 	vm_tap=$LOGS/$name.vm.tap
-	if bash "$TOP/lab/run-vm.sh" "$name" "$kernel" "$initrd" "$plan"; then
-		printf 'TAP version 13\n1..1\nok 1 %s: finished, console log clean\n' "$plan" >"$vm_tap"
+	if bash "$TOP/lab/run-vm.sh" "$name" "${kernel[$k]}" "$initrd" "$plan" lab.kernel="$k"; then
+		printf 'TAP version 13\n1..1\nok 1 %s: finished, console log clean\n' "$suite" >"$vm_tap"
 	else
 		{
 			printf 'TAP version 13\n1..1\n'
 			sed 's/^/# /' "$LOGS/$name.reports" 2>/dev/null || true
 			printf 'not ok 1 %s: guest did not finish or the kernel reported a problem (%s)\n' \
-				"$plan" "build/logs/$name.console.log"
+				"$suite" "build/logs/$name.console.log"
 		} >"$vm_tap"
 	fi
-	streams+=("$plan:$LOGS/$name.tap" "vm:$vm_tap")
+	streams+=("$suite:$LOGS/$name.tap" "vm:$vm_tap")
 done
 
 log "make check took $(($(date +%s) - start)) s"

@@ -3,7 +3,7 @@
 #
 # Boot a lab kernel under QEMU and run one guest test plan.
 #
-#   run-vm.sh [-t SECONDS] [-m MEM] NAME BZIMAGE INITRAMFS PLAN [KERNEL PARAMS...]
+#   run-vm.sh [-t SECONDS] [-m MEM] NAME BZIMAGE INITRAMFS PLAN[,PLAN...] [KERNEL PARAMS...]
 #
 # The machine is fixed: x86_64, TCG (KVM if /dev/kvm is usable), -cpu max,
 # 2 vCPUs, 2 NUMA nodes with a SLIT distance of 20, THP always on. Extra
@@ -46,9 +46,14 @@ accel=tcg
 if [ -w /dev/kvm ]; then accel=kvm; fi
 
 half=$(($(numfmt --from=iec "$mem") / 2 / 1048576))M
-[ -f "$GUEST/plans/$plan" ] || die "no test plan guest/plans/$plan"
-# A plan names the kernel parameters it needs in "# boot:" lines.
-plan_args=$(sed -n 's/^# boot: *//p' "$GUEST/plans/$plan" | tr '\n' ' ')
+# PLAN is one plan or several, comma-separated, run in one boot. A plan
+# names the kernel parameters it needs in "# boot:" lines.
+plan_files=()
+for p in ${plan//,/ }; do
+	[ -f "$GUEST/plans/$p" ] || die "no test plan guest/plans/$p"
+	plan_files+=("$GUEST/plans/$p")
+done
+plan_args=$(sed -n 's/^# boot: *//p' "${plan_files[@]}" | tr '\n' ' ')
 cmdline="console=ttyS0 panic=-1 transparent_hugepage=always lab.plan=$plan $plan_args$*"
 
 log "boot $name: plan $plan, $accel, 2 vCPUs, $mem on 2 nodes, append: $plan_args$*"
