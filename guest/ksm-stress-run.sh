@@ -7,8 +7,10 @@
 #
 # Turns the first RAM disk (/dev/ram0, from brd.rd_nr=1 brd.rd_size=... on
 # the kernel command line) into a swap device, creates a memory cgroup whose
-# memory.max is LIMIT_MIB (default 64), and runs ksm-stress inside it, so
-# that reclaim swaps KSM pages out and faults bring them back. ksmd runs
+# memory.high is LIMIT_MIB (default 64), and runs ksm-stress inside it, so
+# that reclaim swaps KSM pages out and faults bring them back. memory.high
+# reclaims and throttles but never OOM-kills: with memory.max at 64 MiB a
+# 30-minute run thrashed into a memcg OOM kill. ksmd runs
 # flat out: pages_to_scan 5000, sleep_millisecs 0. lab.duration=SECONDS on
 # the kernel command line overrides the run time (make stress DURATION=...).
 # Exits with ksm-stress's status; a swap or cgroup setup failure exits 1.
@@ -32,9 +34,9 @@ echo "# swap: $(grep SwapTotal /proc/meminfo)"
 cg=/sys/fs/cgroup/ksm-stress
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control || fail "no memory controller"
 mkdir -p $cg || fail "cannot create $cg"
-echo $((limit << 20)) >$cg/memory.max || fail "cannot set memory.max"
+echo $((limit << 20)) >$cg/memory.high || fail "cannot set memory.high"
 echo $$ >$cg/cgroup.procs || fail "cannot join $cg"
-echo "# memory cgroup: memory.max=${limit} MiB"
+echo "# memory cgroup: memory.high=${limit} MiB"
 
 echo 5000 >/sys/kernel/mm/ksm/pages_to_scan
 echo 0 >/sys/kernel/mm/ksm/sleep_millisecs

@@ -20,10 +20,11 @@
  * pages to another NUMA node with move_pages(). Any byte that differs from
  * the shadow is reported as a "# MISMATCH" line and counted.
  *
- * Meanwhile the parent SIGKILLs a random worker every 2 to 5 seconds and
- * starts a replacement, and (unless -K is given or the knobs are not
- * writable) flips a KSM knob about once a second: run, merge_across_nodes,
- * use_zero_pages, max_page_sharing and smart_scan. It samples pages_sharing
+ * Meanwhile the parent SIGKILLs a random worker about every -x seconds
+ * (default 3.5) and starts a replacement, and (unless -K is given or the
+ * knobs are not writable) flips a KSM knob about every -k seconds (default
+ * 1): run, merge_across_nodes, use_zero_pages, max_page_sharing and
+ * smart_scan. It samples pages_sharing
  * every 100 ms and restores every knob it changed at the end, also after
  * SIGINT or SIGTERM.
  *
@@ -81,7 +82,8 @@
 #define MAX_DIAGS 40		/* diagnostics per worker incarnation */
 #define MAX_MISMATCH_DIAGS 20	/* mismatch lines per worker incarnation */
 #define MAX_KNOB_DIAGS 20
-#define FORK_WAIT_S 10.0
+#define CHILD_BUDGET_S 5.0	/* a fork child checks pages for this long at most */
+#define FORK_WAIT_S 60.0	/* a fork child still alive after this has hung */
 #define FINAL_WAIT_S 15.0
 #define EXIT_NOMEM 3		/* worker could not set up its memory */
 
@@ -90,7 +92,7 @@ static const char * const class_name[] = { "dup", "dup-in-process", "zero", "uni
 
 /* One per worker slot, shared with the parent; replacement workers add to it. */
 struct wstats {
-	long checked, writes, rewrites, vol_rewrites, heals, forks, child_fails;
+	long checked, writes, rewrites, vol_rewrites, heals, forks, child_fails, child_hangs;
 	long migrations, migrate_tries, mremaps, remaps, mprotects, dontneeds;
 	long toggles, mismatches, nomem, errors, iterations, starts;
 } __attribute__((aligned(64)));
@@ -98,6 +100,7 @@ struct wstats {
 static struct {
 	long nworkers, mib, duration, floor_pct;
 	double knob_s;		/* mean seconds between knob flips */
+	double kill_s;		/* mean seconds between SIGKILLs */
 	uint64_t seed;
 	int no_knobs, no_migrate, no_swap;
 	long ps, npages, wpp;	/* page size, pages per worker, words per page */
@@ -581,19 +584,29 @@ static void act_rewrite(void)
 		verify_page(i, "rewrite");
 }
 
-/* The child checks every page it inherited, then writes its own copies. */
+/*
+ * The child checks the pages it inherited, from a random one on, all of them
+ * or as many as it can in CHILD_BUDGET_S (a debug kernel that swaps is slow),
+ * then writes its own copies. It exits 1 when a page was wrong.
+ */
 static void __attribute__((noreturn)) fork_child(pid_t parent)
 {
-	long i, k;
+	double t0 = now();
+	long i, j, k;
 	int bad = 0;
 
 	w.in_child = 1;
 	w.diags = 0;
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent)
 		_exit(0);
-	for (i = 0; i < w.np; i++)
+	k = rnd() % w.np;
+	for (j = 0; j < w.np; j++) {
+		i = (k + j) % w.np;
 		if (!w.hole[i])
 			bad += verify_page(i, "fork-child");
+		if (!(j % 64) && now() - t0 > CHILD_BUDGET_S)
+			break;
+	}
 	for (k = 0; k < 8; k++) {
 		i = rnd_page();
 		if (i < 0)
@@ -643,13 +656,15 @@ static void act_fork(void)
 			sleep_ms(1);
 		}
 	}
-	if (!(st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-		STAT_ADD(child_fails, 1);
+	/* A child that found a wrong page is a mismatch; one that hung or died is not. */
+	if (st == -2 || st == -1) {
+		STAT_ADD(child_hangs, 1);
+	} else if (WIFEXITED(st) && WEXITSTATUS(st) != 0) {
 		STAT_ADD(mismatches, 1);
-		if (st >= 0 && WIFEXITED(st))
-			wdiag("fork child %d found mismatches (exit %d)", pid, WEXITSTATUS(st));
-		else if (st >= 0 && WIFSIGNALED(st))
-			wdiag("fork child %d died of signal %d", pid, WTERMSIG(st));
+		wdiag("fork child %d found mismatches (exit %d)", pid, WEXITSTATUS(st));
+	} else if (WIFSIGNALED(st)) {
+		STAT_ADD(child_fails, 1);
+		wdiag("fork child %d died of signal %d", pid, WTERMSIG(st));
 	}
 	for (k = 0; k < 32; k++)
 		act_verify();
@@ -1429,13 +1444,14 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: ksm-stress [-n workers] [-m MiB] [-t seconds] [-s seed] [-f floor]\n"
-		"                  [-k seconds] [-K] [-M] [-S]\n"
+		"                  [-k seconds] [-x seconds] [-K] [-M] [-S]\n"
 		"  -n N  worker processes (default 4, at most %d)\n"
 		"  -m M  MiB per worker, half THP, half plain (default 16)\n"
 		"  -t T  run time in seconds (default 60)\n"
 		"  -s S  random seed (default: from the clock; always printed)\n"
 		"  -f F  peak pages_sharing must reach F%% of the expected sharing (default 30)\n"
 		"  -k S  mean seconds between knob flips (default 1)\n"
+		"  -x S  mean seconds between SIGKILLs of a worker (default 3.5)\n"
 		"  -K    do not change the KSM knobs in " KSM "\n"
 		"  -M    do not migrate pages between NUMA nodes\n"
 		"  -S    do not require swapping even when a swap device is on\n", MAX_WORKERS);
@@ -1457,10 +1473,11 @@ int main(int argc, char **argv)
 	g.duration = 60;
 	g.floor_pct = 30;
 	g.knob_s = 1;
+	g.kill_s = 3.5;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	g.seed = mix64((uint64_t)ts.tv_sec << 30 ^ ts.tv_nsec ^ (uint64_t)getpid() << 48);
 	g.seed %= 1000000007;	/* short enough to type back in with -s */
-	while ((opt = getopt(argc, argv, "n:m:t:s:f:k:KMS")) != -1) {
+	while ((opt = getopt(argc, argv, "n:m:t:s:f:k:x:KMS")) != -1) {
 		switch (opt) {
 		case 'n':
 			g.nworkers = atol(optarg);
@@ -1482,6 +1499,9 @@ int main(int argc, char **argv)
 		case 'k':
 			g.knob_s = atof(optarg);
 			break;
+		case 'x':
+			g.kill_s = atof(optarg);
+			break;
 		case 'K':
 			g.no_knobs = 1;
 			break;
@@ -1496,7 +1516,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind != argc || g.nworkers < 1 || g.nworkers > MAX_WORKERS || g.mib < 1 ||
-	    g.mib > 4096 || g.duration < 1 || g.floor_pct < 0 || g.floor_pct > 100 || g.knob_s < 0.1)
+	    g.mib > 4096 || g.duration < 1 || g.floor_pct < 0 || g.floor_pct > 100 || g.knob_s < 0.1 || g.kill_s < 0.5)
 		usage();
 
 	out("TAP version 13");
@@ -1562,7 +1582,7 @@ int main(int argc, char **argv)
 	t = now();
 	g.deadline = t + g.duration;
 	next_knob = t + g.knob_s;
-	next_kill = t + 2 + xorshift(&prng) % 3000 / 1000.0;
+	next_kill = t + g.kill_s * (0.57 + xorshift(&prng) % 858 / 1000.0);
 	for (k = 0; k < g.nworkers; k++)
 		spawn(k);
 
@@ -1579,7 +1599,7 @@ int main(int argc, char **argv)
 		}
 		if (t >= next_kill && t < g.deadline - 1) {
 			kill_one();
-			next_kill = t + 2 + xorshift(&prng) % 3000 / 1000.0;
+			next_kill = t + g.kill_s * (0.57 + xorshift(&prng) % 858 / 1000.0);
 		}
 		for (k = 0; k < g.nworkers; k++)
 			if (!slot_pid[k] && t - slot_dead_since[k] >= 1 && t < g.deadline - 1)
@@ -1608,11 +1628,11 @@ int main(int argc, char **argv)
 			sum[i] += __atomic_load_n(&((long *)&g.stats[k])[i], __ATOMIC_RELAXED);
 #define SUM(f) sum[offsetof(struct wstats, f) / sizeof(long)]
 	out("# details: rewrites=%ld volatile_rewrites=%ld heals=%ld remaps=%ld mprotects=%ld "
-	    "dontneeds=%ld toggles=%ld migrate_tries=%ld child_failures=%ld iterations=%ld "
+	    "dontneeds=%ld toggles=%ld migrate_tries=%ld child_deaths=%ld child_hangs=%ld iterations=%ld "
 	    "worker_starts=%ld nomem=%ld syscall_errors=%ld nomem_exits=%ld knob_errors=%ld "
 	    "ksm_swpin_copy=%ld", SUM(rewrites), SUM(vol_rewrites), SUM(heals), SUM(remaps),
 	    SUM(mprotects), SUM(dontneeds), SUM(toggles), SUM(migrate_tries), SUM(child_fails),
-	    SUM(iterations), SUM(starts), SUM(nomem), SUM(errors), nomem_exits, ctl.errors,
+	    SUM(child_hangs), SUM(iterations), SUM(starts), SUM(nomem), SUM(errors), nomem_exits, ctl.errors,
 	    swcopy0 < 0 ? -1 : vmstat("ksm_swpin_copy") - swcopy0);
 	out("# ksm-stress: seed=%llu duration=%ld workers=%ld mib=%ld pages_checked=%ld writes=%ld "
 	    "peak_pages_sharing=%ld expected_sharing=%ld forks=%ld migrations=%ld mremaps=%ld "
@@ -1624,8 +1644,8 @@ int main(int argc, char **argv)
 	    swpout0 < 0 ? -1 : vmstat("pswpout") - swpout0, SUM(mismatches));
 
 	if (SUM(mismatches)) {
-		out("# %ld mismatches (pages that lost a write or changed by themselves, and "
-		    "failed fork children)", SUM(mismatches));
+		out("# %ld mismatches (pages that lost a write or changed by themselves, as "
+		    "seen by workers and fork children)", SUM(mismatches));
 		fail = 1;
 	}
 	out("%s 1 no mismatches", SUM(mismatches) ? "not ok" : "ok");
@@ -1633,9 +1653,11 @@ int main(int argc, char **argv)
 		fail = 1;
 	out("%s 2 merging happened: peak pages_sharing %ld >= floor %ld", peak < floor_pages ?
 	    "not ok" : "ok", peak, floor_pages);
-	if (unexpected)
+	if (unexpected || SUM(child_fails) || SUM(child_hangs))
 		fail = 1;
-	out("%s 3 all workers exited as expected", unexpected ? "not ok" : "ok");
+	out("%s 3 all workers and fork children exited as expected (%ld unexpected, %ld children "
+	    "died, %ld hung)", unexpected || SUM(child_fails) || SUM(child_hangs) ? "not ok" : "ok",
+	    unexpected, SUM(child_fails), SUM(child_hangs));
 	if (!ctl.enabled) {
 		out("ok 4 knobs restored # SKIP controller disabled");
 	} else {
