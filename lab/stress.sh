@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make stress: a long ksm-stress soak, plus the sysfs bad-input test, in one
-# boot (plans sysfs-input and stress).
+# boot (plans sysfs-input and stress, or stress-debug on the debug kernel).
 #
 #   make stress [DURATION=seconds] [KERNEL=patched|debug|base]
 #
@@ -20,9 +20,10 @@ KERNEL=${KERNEL:-patched}
 
 bash "$TOP/lab/deps.sh"
 [ -d "$TREE/.git" ] || bash "$TOP/lab/tree.sh"
+plan=stress
 case $KERNEL in
 patched) kernel=$(bash "$TOP/lab/build-kernel.sh" patched) flavor=patched ;;
-debug) kernel=$(FRAGMENTS="lab debug" bash "$TOP/lab/build-kernel.sh" patched) flavor=patched ;;
+debug) kernel=$(FRAGMENTS="lab debug" bash "$TOP/lab/build-kernel.sh" patched) flavor=patched plan=stress-debug ;;
 base) kernel=$(bash "$TOP/lab/build-kernel.sh" base) flavor=base ;;
 *) die "KERNEL must be patched, debug or base" ;;
 esac
@@ -30,7 +31,7 @@ initrd=$(bash "$TOP/lab/initramfs.sh" "$flavor")
 
 name=stress-$KERNEL
 rc=0
-bash "$TOP/lab/run-vm.sh" -t $((DURATION * 2 + 900)) "$name" "$kernel" "$initrd" sysfs-input,stress \
+bash "$TOP/lab/run-vm.sh" -t $((DURATION * 2 + 900)) "$name" "$kernel" "$initrd" "sysfs-input,$plan" \
 	lab.kernel="$KERNEL" lab.duration="$DURATION" lab.timeout=$((DURATION * 2 + 600)) || rc=$?
 bash "$TOP/lab/tap-merge.sh" "$name:$BUILD/logs/$name.tap" >"$BUILD/logs/$name.merged.tap" || rc=1
 grep -h '^# ksm-stress: \|^# ksm-sysfs-input: \|passed, .* failed' "$BUILD/logs/$name.merged.tap" || true
