@@ -56,7 +56,7 @@ initrd=$(bash "$TOP/lab/initramfs.sh" patched)
 for boot in $CHECK_BOOTS; do
 	k=${boot%%:*} plan=${boot#*:}
 	name=check-$k-${plan//,/+}
-	suite=$k:$plan
+	suite=$k/$plan
 	vm_tap=$LOGS/$name.vm.tap
 	if bash "$TOP/lab/run-vm.sh" "$name" "${kernel[$k]}" "$initrd" "$plan" lab.kernel="$k"; then
 		printf 'TAP version 13\n1..1\nok 1 %s: finished, console log clean\n' "$suite" >"$vm_tap"
