@@ -34,6 +34,6 @@ rc=0
 bash "$TOP/lab/run-vm.sh" -t $((DURATION * 2 + 900)) "$name" "$kernel" "$initrd" "sysfs-input,$plan" \
 	lab.kernel="$KERNEL" lab.duration="$DURATION" lab.timeout=$((DURATION * 2 + 600)) || rc=$?
 bash "$TOP/lab/tap-merge.sh" "$name:$BUILD/logs/$name.tap" >"$BUILD/logs/$name.merged.tap" || rc=1
-grep -h '^# ksm-stress: \|^# ksm-sysfs-input: \|passed, .* failed' "$BUILD/logs/$name.merged.tap" || true
+grep -h '^# # ksm-stress: \|^# # ksm-sysfs-input: \|passed, .* failed' "$BUILD/logs/$name.merged.tap" || true
 [ $rc -eq 0 ] && log "stress on the $KERNEL kernel passed" || log "stress on the $KERNEL kernel FAILED: build/logs/$name.*"
 exit $rc
