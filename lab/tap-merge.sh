@@ -11,7 +11,7 @@
 # results: the kselftest results a program printed itself when it printed
 # any, else the top-level one. A program that failed without printing a
 # failure counts one failure; a stream that ended before its plan counts one
-# failure per missing result. A "not ok ... # TODO" result is a known
+# failure per missing result. A leaf "not ok ... # TODO" result is a known
 # failure (a base-kernel bug the series fixes) and counts as todo, not as a
 # failure. Prints the merged TAP and, last, the line
 # "N passed, N failed, N skipped" (", N todo" when there are any); exits 1
