@@ -3,7 +3,11 @@
 #
 # ksm-stress-run: run ksm-stress with swap and memory pressure.
 #
-#   ksm-stress-run [-l LIMIT_MIB] [ksm-stress options...]
+#   ksm-stress-run [-l LIMIT_MIB] [-p PROGRAM] [options...]
+#
+# -p runs another KSM test program in the same setup instead of ksm-stress,
+# with the remaining options (ksm-swapin-exit uses the swap device and the
+# cgroup's memory.reclaim).
 #
 # Turns the first RAM disk (/dev/ram0, from brd.rd_nr=1 brd.rd_size=... on
 # the kernel command line) into a swap device, creates a memory cgroup whose
@@ -13,13 +17,18 @@
 # 30-minute run thrashed into a memcg OOM kill. ksmd runs
 # flat out: pages_to_scan 5000, sleep_millisecs 0. lab.duration=SECONDS on
 # the kernel command line overrides the run time (make stress DURATION=...).
-# Exits with ksm-stress's status; a swap or cgroup setup failure exits 1.
+# Exits with the program's status; a swap or cgroup setup failure exits 1.
 
 limit=64
-if [ "$1" = -l ]; then
-	limit=$2
+prog=ksm-stress
+while :; do
+	case $1 in
+	-l) limit=$2 ;;
+	-p) prog=$2 ;;
+	*) break ;;
+	esac
 	shift 2
-fi
+done
 
 fail() {
 	echo "ksm-stress-run: $*"
@@ -42,9 +51,11 @@ echo 5000 >/sys/kernel/mm/ksm/pages_to_scan
 echo 0 >/sys/kernel/mm/ksm/sleep_millisecs
 echo 1 >/sys/kernel/mm/ksm/run
 
-duration=$(sed -n 's/.*lab\.duration=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+duration=
+[ "$prog" = ksm-stress ] &&
+	duration=$(sed -n 's/.*lab\.duration=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
 # shellcheck disable=SC2086 # empty or "-t N"
-ksm-stress "$@" ${duration:+-t $duration}
+"$prog" "$@" ${duration:+-t $duration}
 rc=$?
 
 echo "# memory cgroup: $(tr '\n' ' ' <$cg/memory.events)"

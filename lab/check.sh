@@ -19,7 +19,7 @@
 
 CHECK_BOOTS=${CHECK_BOOTS:-"patched:kselftests patched:bootparams-valid patched:bootparams-invalid
 	patched:bootparams-garbage patched:bootparams-advisor patched:sysfs-input,stress
-	debug:kselftests,sysfs-input"}
+	debug:kselftests,sysfs-input,stress-debug"}
 LOGS=$BUILD/logs
 start=$(date +%s)
 
