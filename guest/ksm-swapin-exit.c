@@ -13,13 +13,14 @@
  *
  * Steps: two child processes, A and B, each map the same NPAGES distinct
  * pages at the same address (MADV_MERGEABLE, each its own mmap, so their
- * anon_vmas are unrelated); wait until KSM merged them; write our memory
- * cgroup's memory.reclaim until both have the pages on swap; A reads its
- * pages back (swap-in) and is SIGKILLed; once ksmd has dropped A's
- * rmap_items (two full scans) and RCU grace periods have passed, B reads
- * its pages back. On a KASAN kernel without the fix ("mm/ksm: do not read
- * a freed anon_vma when swapping in") this reports the use-after-free every
- * time; on other kernels it checks that the data survive.
+ * anon_vmas are unrelated); wait until KSM merged them; stop ksmd (run=0,
+ * the pages stay merged) and write our memory cgroup's memory.reclaim until
+ * both have the pages on swap; A reads its pages back (swap-in) and is
+ * SIGKILLed; once ksmd has dropped A's rmap_items (two full scans) and RCU
+ * grace periods have passed, B reads its pages back. On a KASAN kernel
+ * without the fix ("mm/ksm: do not read a freed anon_vma when swapping in")
+ * this reports the use-after-free every time; on other kernels it checks
+ * that the data survive.
  *
  * TAP results:
  *   1. B's pages were merged with A's (B's /proc/pid/ksm_merging_pages);
@@ -53,7 +54,7 @@
 
 #define NPAGES		256
 #define MERGE_WAIT_S	120
-#define RECLAIM_TRIES	50
+#define RECLAIM_TRIES	250
 /*
  * A and B map their pages at the same address, so that a folio A faulted
  * in has the index that B's fault expects: only then does the kernel look
@@ -298,7 +299,10 @@ int main(void)
 	 * left the swap cache too, so that A's faults read new folios, which
 	 * take A's anon_vma.
 	 */
+	write_str("/sys/kernel/mm/ksm/run", "0");	/* ksmd keeps off the pages */
 	for (i = 0; i < RECLAIM_TRIES; i++) {
+		if (i)
+			sleep_ms(20);
 		write_str(reclaim, "64M");	/* EAGAIN when short: retry */
 		swap_a = proc_field(a.pid, "status", "VmSwap");
 		swap_b = proc_field(b.pid, "status", "VmSwap");
@@ -326,6 +330,7 @@ int main(void)
 	scans = read_long("/sys/kernel/mm/ksm/full_scans");
 	kill(a.pid, SIGKILL);
 	waitpid(a.pid, NULL, 0);
+	write_str("/sys/kernel/mm/ksm/run", "1");
 	for (i = 0; i < MERGE_WAIT_S * 10; i++) {
 		if (read_long("/sys/kernel/mm/ksm/full_scans") >= scans + 2)
 			break;
