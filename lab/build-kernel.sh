@@ -61,9 +61,13 @@ if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config.stamp" 2>/dev/null)" != "$s
 	"${mk[@]}" tinyconfig >/dev/null
 	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null)
 	"${mk[@]}" olddefconfig >/dev/null
-	# Every symbol a fragment asks for must survive olddefconfig.
+	# Every symbol a fragment asks for must survive olddefconfig, unless
+	# this tree does not define it (a test the base kernel lacks).
 	missing=$(cat "${frags[@]}" | grep -E '^CONFIG_[A-Z0-9_]+=' | while read -r want; do
-		grep -qx "$want" "$obj/.config" || echo "$want"
+		sym=${want%%=*}
+		grep -qx "$want" "$obj/.config" && continue
+		grep -rqsx --include='Kconfig*' "config ${sym#CONFIG_}" "$src" || continue
+		echo "$want"
 	done)
 	[ -z "$missing" ] || die "config symbols not satisfied (missing dependency?):
 $missing"

@@ -9,7 +9,8 @@
 #  4. build the patched kernel, its debug build (config/debug.config: KASAN,
 #     lockdep, DEBUG_VM, ...) and the initramfs
 #  5. boot them once per entry of CHECK_BOOTS (KERNEL:PLAN[,PLAN...]); each
-#     boot also fails on any kernel report in its console log
+#     boot also fails on any kernel report in its console log, and its
+#     KUnit results (the kernel's suites, run before /init) count too
 #  6. print the merged TAP and "N passed, N failed, N skipped"; exit 1 on
 #     any failure
 #
@@ -69,6 +70,12 @@ for boot in $CHECK_BOOTS; do
 		} >"$vm_tap"
 	fi
 	streams+=("$suite:$LOGS/$name.tap" "vm:$vm_tap")
+	# The kernel's own KUnit suites: a kernel built with KUnit must report.
+	kunit=$LOGS/$name.kunit.tap
+	if [ ! -f "$kunit" ] && grep -qx 'CONFIG_KUNIT=y' "${kernel[$k]%/arch/*}/.config"; then
+		printf 'TAP version 13\n1..1\nnot ok 1 no KUnit results on the console\n' >"$kunit"
+	fi
+	[ -f "$kunit" ] && streams+=("$suite/kunit:$kunit")
 done
 
 log "make check took $(($(date +%s) - start)) s"

@@ -9,8 +9,9 @@
 # 2 vCPUs, 2 NUMA nodes with a SLIT distance of 20, THP always on. Extra
 # kernel parameters (ksm.*, ...) pass through.
 #
-# Writes build/logs/<NAME>.console.log (the whole serial console) and
-# build/logs/<NAME>.tap (the guest's TAP). Exits non-zero when the guest did
+# Writes build/logs/<NAME>.console.log (the whole serial console),
+# build/logs/<NAME>.tap (the guest's TAP) and, when the kernel ran KUnit
+# suites, build/logs/<NAME>.kunit.tap. Exits non-zero when the guest did
 # not finish its plan in time, or when the console shows a kernel BUG,
 # WARNING, Oops, lockdep, KASAN/UBSAN report or panic, even if every test
 # passed.
@@ -72,6 +73,19 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 rc=$?
 set -e
 log "boot $name: qemu exited $rc after $(($(date +%s) - start)) s; console: ${console#"$TOP"/}"
+
+# The kernel's KUnit results (KTAP on the console, before /init): one
+# stream, build/logs/<NAME>.kunit.tap, with each suite's cases behind "# ".
+kunit=$LOGS/$name.kunit.tap
+rm -f "$kunit"
+tr -d '\r' <"$console" | sed -E 's/^\[ *[0-9.]+\] //' | awk '
+	!on && $0 == "KTAP version 1" { on = 1; print "TAP version 13"; next }
+	!on { next }
+	/^1\.\.[0-9]+$/ && !plan { plan = substr($0, 4) + 0; print; if (!plan) exit; next }
+	/^    / { sub(/^    /, "# "); print; next }
+	/^(not )?ok [0-9]+ / { print; if (++done == plan) exit; next }
+' >"$kunit"
+[ -s "$kunit" ] || rm -f "$kunit"
 
 fail=0
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
