@@ -23,8 +23,9 @@
  * Meanwhile the parent SIGKILLs a random worker about every -x seconds
  * (default 3.5) and starts a replacement, and (unless -K is given or the
  * knobs are not writable) flips a KSM knob about every -k seconds (default
- * 1): run, merge_across_nodes, use_zero_pages, max_page_sharing and
- * smart_scan. It samples pages_sharing
+ * 1): run, merge_across_nodes, use_zero_pages, max_page_sharing,
+ * smart_scan and page_hash (when there is more than one page hash). It
+ * samples pages_sharing
  * every 100 ms and restores every knob it changed at the end, also after
  * SIGINT or SIGTERM.
  *
@@ -1008,10 +1009,10 @@ static void __attribute__((noreturn)) worker_main(int id, long incarnation)
 
 /* ---------------------------------------------------------------- parent */
 
-enum { K_RUN, K_PTS, K_SLEEP, K_MAN, K_UZP, K_MPS, K_SMART, NKNOBS };
+enum { K_RUN, K_PTS, K_SLEEP, K_MAN, K_UZP, K_MPS, K_SMART, K_HASH, NKNOBS };
 static const char * const knob_name[NKNOBS] = {
 	"run", "pages_to_scan", "sleep_millisecs", "merge_across_nodes",
-	"use_zero_pages", "max_page_sharing", "smart_scan",
+	"use_zero_pages", "max_page_sharing", "smart_scan", "page_hash",
 };
 
 static struct {
@@ -1176,12 +1177,13 @@ static void ctl_start(void)
 	}
 	ctl.enabled = 1;
 	out("# knobs at start: run=%s pages_to_scan=%s sleep_millisecs=%s merge_across_nodes=%s "
-	    "use_zero_pages=%s max_page_sharing=%s smart_scan=%s",
+	    "use_zero_pages=%s max_page_sharing=%s smart_scan=%s page_hash=%s",
 	    ctl.present[K_RUN] ? ctl.orig[K_RUN] : "-", ctl.present[K_PTS] ? ctl.orig[K_PTS] : "-",
 	    ctl.present[K_SLEEP] ? ctl.orig[K_SLEEP] : "-",
 	    ctl.present[K_MAN] ? ctl.orig[K_MAN] : "-", ctl.present[K_UZP] ? ctl.orig[K_UZP] : "-",
 	    ctl.present[K_MPS] ? ctl.orig[K_MPS] : "-",
-	    ctl.present[K_SMART] ? ctl.orig[K_SMART] : "-");
+	    ctl.present[K_SMART] ? ctl.orig[K_SMART] : "-",
+	    ctl.present[K_HASH] ? ctl.orig[K_HASH] : "-");
 	if (ctl.present[K_PTS])
 		knob_set(K_PTS, "1000");
 	if (ctl.present[K_SLEEP])
@@ -1197,6 +1199,49 @@ static void ctl_unmerged_write(int k, const char *val)
 	knob_set(K_RUN, "1");
 }
 
+/*
+ * page_hash reads "a [b] c": the names in @list, the one in use in
+ * brackets. Copy the @n-th name (counting from 0, -1 for the one in use)
+ * to @out; false when there is no such name.
+ */
+static int hash_name(const char *list, int n, char *out, size_t len)
+{
+	char buf[64], *tok, *save;
+	int i = 0;
+
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save), i++) {
+		int used = tok[0] == '[';
+
+		if (n == i || (n < 0 && used)) {
+			snprintf(out, len, "%.*s", (int)strcspn(tok + used, "]"), tok + used);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Switch to another page hash, at random, when there is another. */
+static void ctl_flip_hash(void)
+{
+	char list[64], cur[32], name[32];
+	int n, tries;
+
+	if (read_str(KSM "page_hash", list, sizeof(list)) || !hash_name(list, -1, cur, sizeof(cur)))
+		return;
+	for (n = 0; hash_name(list, n, name, sizeof(name)); n++)
+		;
+	if (n < 2)
+		return;
+	for (tries = 0; tries < 16; tries++) {
+		hash_name(list, xorshift(&prng) % n, name, sizeof(name));
+		if (strcmp(name, cur)) {
+			knob_set(K_HASH, name);
+			return;
+		}
+	}
+}
+
 static void ctl_flip(void)
 {
 	static const char * const mps[] = { "2", "16", "256" };
@@ -1209,7 +1254,9 @@ static void ctl_flip(void)
 		ctl.run_paused = 0;
 		return;
 	}
-	if (c >= 30 && c < 50 && ctl.present[K_UZP]) {
+	if (c >= 20 && c < 30 && ctl.present[K_HASH]) {
+		ctl_flip_hash();
+	} else if (c >= 30 && c < 50 && ctl.present[K_UZP]) {
 		knob_set(K_UZP, knob_now(K_UZP) == 1 ? "0" : "1");
 	} else if (c >= 50 && c < 70 && ctl.present[K_SMART]) {
 		knob_set(K_SMART, knob_now(K_SMART) == 1 ? "0" : "1");
@@ -1250,6 +1297,8 @@ static int ctl_restore(void)
 	for (o = 0; o < ARRAY_SIZE(order); o++)
 		if (ctl.present[order[o]])
 			ksm_write(knob_name[order[o]], ctl.orig[order[o]]);
+	if (ctl.present[K_HASH] && hash_name(ctl.orig[K_HASH], -1, buf, sizeof(buf)))
+		ksm_write(knob_name[K_HASH], buf);
 	ksm_write("run", ctl.orig[K_RUN]);
 	for (k = 0; k < NKNOBS; k++) {
 		if (!ctl.present[k])

@@ -96,6 +96,10 @@ static const struct {
 	{ "advisor_max_cpu", { "101\n", E_INVAL, FIX_ADVISOR } },
 	{ "advisor_max_cpu", { "4294967297\n", E_INVAL | E_RANGE, FIX_ADVISOR } },
 	{ "advisor_target_scan_time", { "0\n", E_INVAL } },
+	{ "page_hash", { "nosuch\n", E_INVAL } },
+	{ "page_hash", { "XXHASH\n", E_INVAL } },
+	{ "page_hash", { "xxhash crc32c\n", E_INVAL } },
+	{ "page_hash", { "[xxhash]\n", E_INVAL } },
 };
 
 static int tests, failed, on_base;
