@@ -3,12 +3,13 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps tree series kernel check demo stress send-dry-run clean
+.PHONY: help deps tree series kernel check demo stress bench-hash send-dry-run clean
 
 help:
 	@echo "make check         build, boot and test the series (what CI runs)"
 	@echo "make demo          base vs patched kernel on the same KSM workload"
 	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base)"
+	@echo "make bench-hash    KSM page hashes vs their peers, natively (table, CSV, PNG)"
 	@echo "make tree          build/linux = Linux 6.12.y + patches/ (KERNEL_SRC=dir: your tree)"
 	@echo "make series        write build/linux's commits back to patches/"
 	@echo "make kernel        build the patched kernel only"
@@ -37,8 +38,11 @@ demo:
 stress:
 	DURATION=$(DURATION) KERNEL=$(KERNEL) bash lab/stress.sh
 
+bench-hash:
+	bash lab/bench-hash.sh
+
 send-dry-run:
 	bash lab/send-dry-run.sh
 
 clean:
-	rm -rf build/obj build/guest build/logs build/mail
+	rm -rf build/obj build/guest build/logs build/mail build/bench-hash*

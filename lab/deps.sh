@@ -15,6 +15,7 @@ PKGS=(
 	busybox-static		# the guest userland
 	libnuma-dev		# static libnuma.a for ksm_tests
 	b4			# mailing the series
+	libipsec-mb-dev libxxhash-dev gnuplot-nox	# make bench-hash's peers and chart
 )
 
 missing=()
