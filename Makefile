@@ -3,10 +3,11 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps tree series kernel check demo stress bench-hash send-dry-run clean
+.PHONY: help deps tree series kernel check bisect demo stress bench-hash send-dry-run clean
 
 help:
 	@echo "make check         build, boot and test the series (what CI runs)"
+	@echo "make bisect        build and boot each patch on its own (LAST=N: the last N)"
 	@echo "make demo          base vs patched kernel on the same KSM workload"
 	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base)"
 	@echo "make bench-hash    KSM page hashes vs their peers, natively (table, CSV, PNG)"
@@ -31,6 +32,9 @@ kernel:
 
 check:
 	bash lab/check.sh
+
+bisect:
+	LAST=$(LAST) bash lab/bisect.sh
 
 demo:
 	bash lab/demo.sh

@@ -7,7 +7,9 @@
 # one in use in brackets. Checks, as TAP:
 #   1. exactly one is in use; it is the one the boot log names, and the
 #      one ksm.hash= asked for when the kernel command line has it (an
-#      unusable ksm.hash= must be logged as ignored);
+#      unusable ksm.hash= must be logged as ignored; with --require, it
+#      fails the test: the plans that force a hash use it, so that a CPU
+#      model without that hash cannot pass them unnoticed);
 #   2. writing each listed name makes it the one in use;
 #   3. an unknown name is refused (EINVAL) and changes nothing;
 #   4. the original one is restored.
@@ -16,6 +18,8 @@
 # Exit status: 0 when all pass, 1 otherwise, 4 (skip) without the file.
 
 f=/sys/kernel/mm/ksm/page_hash
+require=0
+[ "$1" = --require ] && require=1
 n=0
 failed=0
 
@@ -48,6 +52,9 @@ rc=0
 [ "$brackets" = 1 ] && [ -n "$orig" ] && [ "$orig" = "$logged" ] || rc=1
 if [ -n "$want" ] && echo " $(tr -d '[]' <$f) " | grep -q " $want "; then
 	[ "$orig" = "$want" ] || rc=1
+elif [ -n "$want" ] && [ $require = 1 ]; then
+	echo "# ksm.hash=$want is not usable on this CPU, and the plan requires it"
+	rc=1
 elif [ -n "$want" ]; then
 	# Not a usable hash: the kernel must say so and choose by speed.
 	dmesg | grep -q "ksm: ignoring ksm.hash=$want: no such page hash" || rc=1

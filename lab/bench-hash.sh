@@ -3,14 +3,16 @@
 #
 # make bench-hash: KSM's page hashes against their peers, natively.
 #
-# Builds bench/hash/bench-hash.c, which compiles the series' hash source
+# Builds bench/hash/tree-hashes.c, which compiles the series' hash source
 # straight from build/linux (lib/xxhash.c, arch/x86/lib/ksm_page_hash.c)
-# through a small shim, and runs it on one pinned core: hot and cold ns
-# per page, GB/s, and ratios, for the kernel's xxh64, the series' crc32c,
-# XXH3, intel-ipsec-mb's CRC32 and the load-only limit. Writes
-# build/bench-hash.csv and build/bench-hash.png (gnuplot). Needs x86-64
-# with SSE4.2 and AVX2. Do not run it beside a kernel build or a VM: the
-# figures are of an idle core.
+# through a small shim, with the kernel's code-generation limits, and
+# bench/hash/bench-hash.c, which runs it on one pinned core: hot, cold and
+# streamed ns per page, GB/s and ratios, for the kernel's xxh64, every x86
+# page hash of the series this CPU can run, XXH3, intel-ipsec-mb's CRC32
+# and the load-only limit. It first checks that the avx2 and avx512 hashes
+# and their scalar fallback agree. Writes build/bench-hash.csv and
+# build/bench-hash.png (gnuplot). Needs x86-64 with SSE4.2 and AVX2. Do not
+# run it beside a kernel build or a VM: the figures are of an idle core.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -23,9 +25,14 @@ grep -qw avx2 /proc/cpuinfo || die "make bench-hash needs a CPU with AVX2 (the l
 bin=$BUILD/bench-hash
 csv=$BUILD/bench-hash.csv
 png=$BUILD/bench-hash.png
+# The tree's hashes build as the kernel builds them: no vector registers
+# for the compiler (-mgeneral-regs-only, as the kernel's -mno-sse -mno-avx).
 # -Ulinux: GNU C predefines "linux" as 1, which would break the tree path.
-gcc -O2 -Wall -Ulinux -DTREE="$TREE" -I"$TOP/bench/hash/shim" \
-	-o "$bin" "$TOP/bench/hash/bench-hash.c" -lIPSec_MB -lxxhash ||
+gcc -O2 -Wall -mgeneral-regs-only -Ulinux -DTREE="$TREE" -I"$TOP/bench/hash/shim" \
+	-c -o "$bin-tree.o" "$TOP/bench/hash/tree-hashes.c" ||
+	die "building bench/hash/tree-hashes.c from build/linux failed"
+gcc -O2 -Wall -I"$TOP/bench/hash/shim" -o "$bin" "$TOP/bench/hash/bench-hash.c" \
+	"$bin-tree.o" -lIPSec_MB -lxxhash ||
 	die "building bench/hash/bench-hash.c failed"
 log "running $bin (a few seconds: it fills a 1 GiB set first)"
 "$bin" "$csv"
@@ -41,6 +48,6 @@ set style fill solid 0.8 border -1
 set ylabel "ns per page"
 set key top right
 set xtics rotate by -20
-plot "$csv" every ::1 using 2:xtic(1) title "hot (one page in L1)", '' every ::1 using 5 title "cold (random pages of 1 GiB)"
+plot "$csv" every ::1 using 2:xtic(1) title "hot (one page in L1)", '' every ::1 using 5 title "cold (random pages of 1 GiB)", '' every ::1 using 8 title "streamed (batches of 16 where the hash takes them)"
 GP
 log "table above; CSV: ${csv#"$TOP"/}; chart: ${png#"$TOP"/}"

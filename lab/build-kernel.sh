@@ -5,6 +5,8 @@
 #
 #   build-kernel.sh patched     build/linux (base + series)   -> build/obj/patched
 #   build-kernel.sh base        tag base, unpatched           -> build/obj/base
+#   build-kernel.sh bisect      build/linux as checked out    -> build/obj/bisect
+#                               (make bisect checks out each patch in turn)
 #
 # Both come from build/linux. The config is tinyconfig plus the fragments
 # config/<name>.config named in FRAGMENTS (default "lab"). Prints the path of
@@ -16,9 +18,9 @@ flavor=${1:-}
 FRAGMENTS=${FRAGMENTS:-lab}
 
 case $flavor in
-patched | base) src=$TREE ;;
+patched | base | bisect) src=$TREE ;;
 *)
-	echo "usage: $0 patched|base" >&2
+	echo "usage: $0 patched|base|bisect" >&2
 	exit 2
 	;;
 esac

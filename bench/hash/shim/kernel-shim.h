@@ -13,7 +13,13 @@ typedef uint32_t u32; typedef uint64_t u64; typedef uint8_t u8;
 #define ARRAY_SIZE(a) (sizeof(a)/sizeof((a)[0]))
 #define BUILD_BUG_ON(c) _Static_assert(!(c), "bb")
 #define __ffs(x) __builtin_ctz(x)
-#define boot_cpu_has(f) __builtin_cpu_supports("sse4.2")
+#define X86_FEATURE_XMM4_2 "sse4.2"
+#define X86_FEATURE_AVX2 "avx2"
+#define X86_FEATURE_AVX512F "avx512f"
+#define boot_cpu_has(f) __builtin_cpu_supports(f)
+#define min(a, b) ((a) < (b) ? (a) : (b))
+#define __aligned(n) __attribute__((aligned(n)))
+typedef unsigned __int128 u128;
 #include <string.h>
 #define get_unaligned_le64(p) (*(const uint64_t*)(p))
 #define get_unaligned_le32(p) (*(const uint32_t*)(p))
