@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help deps tree series kernel check bisect demo stress bench-hash send-dry-run clean
+.PHONY: help deps tree series kernel check bisect demo stress bench-hash bench-engine send-dry-run clean
 
 help:
 	@echo "make check         build, boot and test the series (what CI runs)"
@@ -11,6 +11,7 @@ help:
 	@echo "make demo          base vs patched kernel on the same KSM workload"
 	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base)"
 	@echo "make bench-hash    KSM page hashes vs their peers, natively (table, CSV, PNG)"
+	@echo "make bench-engine  base vs patched ksmd on four workloads (UML CPU times, QEMU compares)"
 	@echo "make tree          build/linux = Linux 6.12.y + patches/ (KERNEL_SRC=dir: your tree)"
 	@echo "make series        write build/linux's commits back to patches/"
 	@echo "make kernel        build the patched kernel only"
@@ -44,6 +45,9 @@ stress:
 
 bench-hash:
 	bash lab/bench-hash.sh
+
+bench-engine:
+	SIZES="$(SIZES)" QEMU_SIZES="$(QEMU_SIZES)" SCENARIOS="$(SCENARIOS)" PARTS="$(PARTS)" bash lab/bench-engine.sh
 
 send-dry-run:
 	bash lab/send-dry-run.sh

@@ -8,14 +8,23 @@
 #   build-kernel.sh bisect      build/linux as checked out    -> build/obj/bisect
 #                               (make bisect checks out each patch in turn)
 #
-# Both come from build/linux. The config is tinyconfig plus the fragments
+# All come from build/linux. The config is tinyconfig plus the fragments
 # config/<name>.config named in FRAGMENTS (default "lab"). Prints the path of
 # the bzImage.
+#
+# ARCH=um builds User-Mode Linux instead (make bench-engine): ARCH=um
+# defconfig plus FRAGMENTS (default "uml"), into build/obj/<flavor>-um;
+# prints the path of the linux binary.
 
 . "$(dirname "$0")/lib.sh"
 
 flavor=${1:-}
-FRAGMENTS=${FRAGMENTS:-lab}
+ARCH=${ARCH:-x86_64}
+case $ARCH in
+x86_64) FRAGMENTS=${FRAGMENTS:-lab} base_config=tinyconfig target=bzImage ;;
+um) FRAGMENTS=${FRAGMENTS:-uml} base_config=defconfig target=linux ;;
+*) die "ARCH=$ARCH: the lab builds x86_64 or um" ;;
+esac
 
 case $flavor in
 patched | base | bisect) src=$TREE ;;
@@ -41,14 +50,18 @@ fi
 [ -f "$src/Makefile" ] || die "no kernel tree at $src: run make tree"
 
 suffix=$(echo "$FRAGMENTS" | tr ' ' '+')
-[ "$suffix" = lab ] && suffix= || suffix=-$suffix
+case $suffix in
+lab) suffix= ;;
+uml) suffix=-um ;;
+*) suffix=-$suffix ;;
+esac
 obj=$BUILD/obj/$flavor$suffix
 mkdir -p "$obj"
 
 export CCACHE_BASEDIR=$BUILD CCACHE_NOHASHDIR=1 CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
 # ccache keys on the compiler and preprocessed source, not on timestamps.
 export CCACHE_SLOPPINESS=time_macros,include_file_mtime,include_file_ctime
-mk=(make -s -C "$src" O="$obj" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc"
+mk=(make -s -C "$src" O="$obj" ARCH="$ARCH" CC="ccache gcc" HOSTCC="ccache gcc"
 	-j"$(nproc)")
 
 # Regenerate .config only when the fragments or the tree's Kconfig changed.
@@ -57,10 +70,10 @@ for f in $FRAGMENTS; do
 	[ -f "$CONFIGS/$f.config" ] || die "no config fragment config/$f.config"
 	frags+=("$CONFIGS/$f.config")
 done
-stamp=$(cat "${frags[@]}" | sha1sum | cut -d' ' -f1)-$(git -C "$src" rev-parse HEAD:arch/x86/Kconfig HEAD:mm/Kconfig 2>/dev/null | tr '\n' -)
+stamp=$(cat "${frags[@]}" | sha1sum | cut -d' ' -f1)-$(git -C "$src" rev-parse HEAD:arch/x86/Kconfig HEAD:arch/um/Kconfig HEAD:mm/Kconfig 2>/dev/null | tr '\n' -)
 if [ ! -f "$obj/.config" ] || [ "$(cat "$obj/.config.stamp" 2>/dev/null)" != "$stamp" ]; then
-	log "configuring $flavor$suffix: tinyconfig + $FRAGMENTS"
-	"${mk[@]}" tinyconfig >/dev/null
+	log "configuring $flavor$suffix: $base_config + $FRAGMENTS"
+	"${mk[@]}" "$base_config" >/dev/null
 	(cd "$obj" && "$src/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" "${frags[@]}" >/dev/null)
 	"${mk[@]}" olddefconfig >/dev/null
 	# Every symbol a fragment asks for must survive olddefconfig, unless
@@ -77,11 +90,15 @@ $missing"
 fi
 
 log "building $flavor$suffix kernel in ${obj#"$TOP"/}"
-if ! "${mk[@]}" bzImage >"$obj/build.log" 2>&1; then
+if ! "${mk[@]}" "$target" >"$obj/build.log" 2>&1; then
 	tail -n 40 "$obj/build.log" >&2
 	die "kernel build failed ($flavor$suffix); log: ${obj#"$TOP"/}/build.log"
 fi
 # Compiler warnings are shown, never buried.
 grep -E 'warning:|error:' "$obj/build.log" >&2 || true
+if [ "$ARCH" = um ]; then
+	echo "$obj/linux"
+	exit 0
+fi
 "${mk[@]}" headers_install >/dev/null
 echo "$obj/arch/x86/boot/bzImage"

@@ -9,6 +9,12 @@
 # 2 vCPUs, 2 NUMA nodes with a SLIT distance of 20, THP always on. Extra
 # kernel parameters (ksm.*, ...) pass through.
 #
+# With ARCH=um, BZIMAGE is a User-Mode Linux binary (lab/build-kernel.sh
+# ARCH=um), run as a host process: one CPU, MEM of RAM in a /dev/shm file,
+# no THP, no NUMA. Its stdout is the console, ttyS1 its fd 3. UML maps each
+# guest page on its own once KSM has merged it: vm.max_map_count is raised
+# to 4000000 on the host if it is lower (root only).
+#
 # Writes build/logs/<NAME>.console.log (the whole serial console),
 # build/logs/<NAME>.tap (the guest's TAP) and, when the kernel ran KUnit
 # suites, build/logs/<NAME>.kunit.tap. Exits non-zero when the guest did
@@ -45,8 +51,6 @@ rm -f "$console" "$tap"
 
 accel=tcg
 if [ -w /dev/kvm ]; then accel=kvm; fi
-
-half=$(($(numfmt --from=iec "$mem") / 2 / 1048576))M
 # PLAN is one plan or several, comma-separated, run in one boot. A plan
 # names the kernel parameters it needs in "# boot:" lines.
 plan_files=()
@@ -55,24 +59,37 @@ for p in ${plan//,/ }; do
 	plan_files+=("$GUEST/plans/$p")
 done
 plan_args=$(sed -n 's/^# boot: *//p' "${plan_files[@]}" | tr '\n' ' ')
-cmdline="console=ttyS0 panic=-1 transparent_hugepage=always lab.plan=$plan $plan_args$*"
-
-log "boot $name: plan $plan, $accel, 2 vCPUs, $mem on 2 nodes, append: $plan_args$*"
 start=$(date +%s)
 set +e
-timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-	-accel "$accel" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
-	-object memory-backend-ram,id=m0,size="$half" \
-	-object memory-backend-ram,id=m1,size="$half" \
-	-numa node,nodeid=0,cpus=0,memdev=m0 \
-	-numa node,nodeid=1,cpus=1,memdev=m1 \
-	-numa dist,src=0,dst=1,val=20 \
-	-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
-	-display none -monitor none -no-reboot \
-	-serial "file:$console" -serial "file:$tap" </dev/null
-rc=$?
+if [ "${ARCH:-x86_64}" = um ]; then
+	if [ "$(sysctl -n vm.max_map_count)" -lt 4000000 ]; then
+		log "raising vm.max_map_count to 4000000 for UML"
+		sysctl -qw vm.max_map_count=4000000 || die "cannot raise vm.max_map_count (not root?)"
+	fi
+	log "boot $name: plan $plan, UML, 1 CPU, $mem, append: $plan_args$*"
+	# shellcheck disable=SC2086 # plan_args holds several parameters
+	TMPDIR=/dev/shm timeout -k 10 "$timeout_s" "$kernel" mem="$mem" initrd="$initrd" \
+		con=null con0=null,fd:1 ssl=null ssl1=null,fd:3 noreboot \
+		lab.plan="$plan" $plan_args "$@" </dev/null >"$console" 2>&1 3>"$tap"
+	rc=$?
+else
+	half=$(($(numfmt --from=iec "$mem") / 2 / 1048576))M
+	cmdline="console=ttyS0 panic=-1 transparent_hugepage=always lab.plan=$plan $plan_args$*"
+	log "boot $name: plan $plan, $accel, 2 vCPUs, $mem on 2 nodes, append: $plan_args$*"
+	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
+		-accel "$accel" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
+		-object memory-backend-ram,id=m0,size="$half" \
+		-object memory-backend-ram,id=m1,size="$half" \
+		-numa node,nodeid=0,cpus=0,memdev=m0 \
+		-numa node,nodeid=1,cpus=1,memdev=m1 \
+		-numa dist,src=0,dst=1,val=20 \
+		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
+		-display none -monitor none -no-reboot \
+		-serial "file:$console" -serial "file:$tap" </dev/null
+	rc=$?
+fi
 set -e
-log "boot $name: qemu exited $rc after $(($(date +%s) - start)) s; console: ${console#"$TOP"/}"
+log "boot $name: ${ARCH:-x86_64} exited $rc after $(($(date +%s) - start)) s; console: ${console#"$TOP"/}"
 
 # The kernel's KUnit results (KTAP on the console, before /init): one
 # stream, build/logs/<NAME>.kunit.tap, with each suite's cases behind "# ".

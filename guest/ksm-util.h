@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Small helpers the guest programs share: the time, KSM's sysfs knobs and
+ * ksmd's CPU time. Static functions: each program is one static binary.
+ */
+#ifndef KSM_UTIL_H
+#define KSM_UTIL_H
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define KSM "/sys/kernel/mm/ksm/"
+
+static __attribute__((unused)) double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static __attribute__((unused)) long read_knob(const char *name)
+{
+	char path[256], buf[64];
+	FILE *f;
+	long v = -1;
+
+	snprintf(path, sizeof(path), KSM "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		v = strtol(buf, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static __attribute__((unused)) int read_knob_str(const char *name, char *buf, size_t len)
+{
+	char path[256];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), KSM "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return ok ? 0 : -1;
+}
+
+static __attribute__((unused)) int write_knob(const char *name, const char *val)
+{
+	char path[256];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), KSM "%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -1;
+	ret = fputs(val, f) < 0;
+	ret |= fclose(f) != 0;
+	return ret ? -1 : 0;
+}
+
+/* ksmd's CPU time in seconds, from /proc/<pid>/stat. */
+static __attribute__((unused)) double ksmd_cpu(void)
+{
+	static char path[300];
+	unsigned long ut, st;
+	char buf[512], *p;
+	FILE *f;
+
+	if (!path[0]) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+
+		while (d && (e = readdir(d))) {
+			char comm[64] = "";
+
+			if (!isdigit((unsigned char)e->d_name[0]))
+				continue;
+			snprintf(buf, sizeof(buf), "/proc/%s/comm", e->d_name);
+			f = fopen(buf, "r");
+			if (!f)
+				continue;
+			if (fgets(comm, sizeof(comm), f) && !strcmp(comm, "ksmd\n"))
+				snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			fclose(f);
+		}
+		if (d)
+			closedir(d);
+		if (!path[0])
+			return -1;
+	}
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	p = strrchr(buf, ')');
+	/* fields after comm: state(3) ... utime(14) stime(15) */
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+			 &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+#endif /* KSM_UTIL_H */

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench-engine: the base kernel against the patched one, on the same
+# KSM workloads, side by side.
+#
+# Runs guest/ksm-engine-bench (scenarios vm, unique, prefix, volatile; see
+# there) twice per kernel:
+#  - under User-Mode Linux (lab/build-kernel.sh ARCH=um), where ksmd runs
+#    natively on the host CPU: ksmd CPU time per scanned page, time until
+#    "vm" converged and pages_sharing then, at SIZES MiB (default
+#    "256 1024 2048 4096");
+#  - under QEMU with the lab kernel plus config/bench.config (the ftrace
+#    function profiler): memcmp_pages() calls per scanned page, at
+#    QEMU_SIZES MiB (default "64 256"); TCG's CPU times are emulated, so
+#    only their ratio is shown.
+# SCENARIOS picks scenarios (default all four); PARTS=uml or PARTS=qemu runs
+# one half. Prints one table; writes build/bench-engine.txt and .csv.
+# It needs an idle machine: UML's CPU times count the host's wall time while
+# ksmd runs. The full run takes about an hour.
+
+. "$(dirname "$0")/lib.sh"
+
+SIZES=${SIZES:-256 1024 2048 4096}
+QEMU_SIZES=${QEMU_SIZES:-64 256}
+SCENARIOS=${SCENARIOS:-vm unique prefix volatile}
+PARTS=${PARTS:-uml qemu}
+LOGS=$BUILD/logs
+out=$BUILD/bench-engine.txt
+csv=$BUILD/bench-engine.csv
+
+bash "$TOP/lab/deps.sh"
+[ -d "$TREE/.git" ] || bash "$TOP/lab/tree.sh"
+initrd=$(bash "$TOP/lab/initramfs.sh" patched)
+
+runs() { # runs SIZES: the lab.bench= value
+	local s z r=
+	for z in $1; do
+		for s in $SCENARIOS; do
+			r=$r${r:+,}$s:$z
+		done
+	done
+	echo "$r"
+}
+
+max_mib() {
+	echo "$1" | tr ' ' '\n' | sort -n | tail -n 1
+}
+
+declare -A line
+for part in $PARTS; do
+	case $part in
+	uml)
+		sizes=$SIZES mem=$(($(max_mib "$SIZES") + 1024))M
+		args=
+		;;
+	qemu)
+		sizes=$QEMU_SIZES mem=$(($(max_mib "$QEMU_SIZES") * 2 + 1024))M
+		args=lab.bench_args=-c
+		;;
+	*) die "PARTS: uml and/or qemu" ;;
+	esac
+	for k in base patched; do
+		if [ "$part" = uml ]; then
+			kernel=$(ARCH=um bash "$TOP/lab/build-kernel.sh" "$k")
+		else
+			kernel=$(FRAGMENTS="lab bench" bash "$TOP/lab/build-kernel.sh" "$k")
+		fi
+		name=bench-engine-$part-$k
+		# shellcheck disable=SC2086 # args is empty or one parameter
+		ARCH=$([ "$part" = uml ] && echo um || echo x86_64) \
+			bash "$TOP/lab/run-vm.sh" -t 14400 -m "$mem" "$name" "$kernel" "$initrd" \
+			bench-engine lab.timeout=7200 lab.bench="$(runs "$sizes")" $args ||
+			die "the $part run of the $k kernel failed: see build/logs/$name.*"
+		while read -r l; do
+			sc=$(echo "$l" | sed -n 's/.*scenario=\([a-z]*\).*/\1/p')
+			mib=$(echo "$l" | sed -n 's/.* mib=\([0-9]*\).*/\1/p')
+			line[$part:$k:$sc:$mib]=$l
+		done < <(grep -h '^# ksm-engine-bench: scenario=' "$LOGS/$name.tap" | sed 's/^# //')
+	done
+done
+
+field() { # field PART KERNEL SCENARIO MIB KEY
+	echo "${line[$1:$2:$3:$4]:-}" | tr ' ' '\n' | sed -n "s/^$5=//p"
+}
+
+ratio() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'
+}
+
+{
+	echo "bench-engine: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches"
+	echo "KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0; per scanned page over 3 full scans after 2"
+	echo
+	printf '%-9s %6s | %-29s | %-27s | %-23s | %-17s\n' "" "" \
+		"ksmd CPU/page, UML (us)" "compares/page (QEMU)" "vm: converge (s), UML" "vm: pages_sharing"
+	printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' scenario MiB \
+		base patched "b/p" base patched "CPU b/p" base patched "b/p" base patched
+	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing" >"$csv"
+	for sc in $SCENARIOS; do
+		for mib in $(echo "$SIZES $QEMU_SIZES" | tr ' ' '\n' | sort -nu); do
+			[ -n "${line[uml:base:$sc:$mib]:-}${line[qemu:base:$sc:$mib]:-}" ] || continue
+			ub=$(field uml base "$sc" "$mib" cpu_per_page_us)
+			up=$(field uml patched "$sc" "$mib" cpu_per_page_us)
+			qb=$(field qemu base "$sc" "$mib" compares_per_page)
+			qp=$(field qemu patched "$sc" "$mib" compares_per_page)
+			qcb=$(field qemu base "$sc" "$mib" cpu_per_page_us)
+			qcp=$(field qemu patched "$sc" "$mib" cpu_per_page_us)
+			cb=$(field uml base "$sc" "$mib" converge_s)
+			cp=$(field uml patched "$sc" "$mib" converge_s)
+			sb=$(field uml base "$sc" "$mib" converge_sharing)
+			sp=$(field uml patched "$sc" "$mib" converge_sharing)
+			[ "$sc" = vm ] || cb= cp= sb= sp=
+			printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' \
+				"$sc" "$mib" "${ub:--}" "${up:--}" "$(ratio "$ub" "$up")" \
+				"${qb:--}" "${qp:--}" "$(ratio "$qcb" "$qcp")" \
+				"${cb:--}" "${cp:--}" "$(ratio "$cb" "$cp")" "${sb:--}" "${sp:--}"
+			for part in uml qemu; do
+				for k in base patched; do
+					[ -n "${line[$part:$k:$sc:$mib]:-}" ] || continue
+					echo "$sc,$mib,$part,$k,$(field $part $k "$sc" "$mib" cpu_per_page_us),$(field $part $k "$sc" "$mib" compares_per_page),$(field $part $k "$sc" "$mib" ksmd_cpu_s),$(field $part $k "$sc" "$mib" converge_s),$(field $part $k "$sc" "$mib" pages_sharing),$(field $part $k "$sc" "$mib" ideal_sharing)" >>"$csv"
+				done
+			done
+		done
+	done
+	echo
+	echo "b/p: base divided by patched (higher is better for the patched kernel)."
+	echo "QEMU runs under TCG: its CPU times are emulated; only their ratio is shown."
+} | tee "$out"
+log "table: ${out#"$TOP"/}; CSV: ${csv#"$TOP"/}"
