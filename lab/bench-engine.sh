@@ -15,7 +15,8 @@
 #    QEMU_SIZES MiB (default "64 256"); TCG's CPU times are emulated, so
 #    only their ratio is shown.
 # SCENARIOS picks scenarios (default all four); PARTS=uml or PARTS=qemu runs
-# one half. Prints one table; writes build/bench-engine.txt and .csv.
+# one half; REPORT_ONLY=1 prints the table again from the last runs' logs.
+# Prints one table; writes build/bench-engine.txt and .csv.
 # It needs an idle machine: UML's CPU times count the host's wall time while
 # ksmd runs. The full run takes about an hour.
 
@@ -29,9 +30,11 @@ LOGS=$BUILD/logs
 out=$BUILD/bench-engine.txt
 csv=$BUILD/bench-engine.csv
 
-bash "$TOP/lab/deps.sh"
-[ -d "$TREE/.git" ] || bash "$TOP/lab/tree.sh"
-initrd=$(bash "$TOP/lab/initramfs.sh" patched)
+if [ -z "${REPORT_ONLY:-}" ]; then
+	bash "$TOP/lab/deps.sh"
+	[ -d "$TREE/.git" ] || bash "$TOP/lab/tree.sh"
+	initrd=$(bash "$TOP/lab/initramfs.sh" patched)
+fi
 
 runs() { # runs SIZES: the lab.bench= value
 	local s z r=
@@ -61,22 +64,26 @@ for part in $PARTS; do
 	*) die "PARTS: uml and/or qemu" ;;
 	esac
 	for k in base patched; do
-		if [ "$part" = uml ]; then
+		if [ -n "${REPORT_ONLY:-}" ]; then
+			:
+		elif [ "$part" = uml ]; then
 			kernel=$(ARCH=um bash "$TOP/lab/build-kernel.sh" "$k")
 		else
 			kernel=$(FRAGMENTS="lab bench" bash "$TOP/lab/build-kernel.sh" "$k")
 		fi
 		name=bench-engine-$part-$k
 		# shellcheck disable=SC2086 # args is empty or one parameter
-		ARCH=$([ "$part" = uml ] && echo um || echo x86_64) \
+		[ -n "${REPORT_ONLY:-}" ] ||
+			ARCH=$([ "$part" = uml ] && echo um || echo x86_64) \
 			bash "$TOP/lab/run-vm.sh" -t 14400 -m "$mem" "$name" "$kernel" "$initrd" \
 			bench-engine lab.timeout=7200 lab.bench="$(runs "$sizes")" $args ||
 			die "the $part run of the $k kernel failed: see build/logs/$name.*"
+		[ -f "$LOGS/$name.tap" ] || continue
 		while read -r l; do
 			sc=$(echo "$l" | sed -n 's/.*scenario=\([a-z]*\).*/\1/p')
 			mib=$(echo "$l" | sed -n 's/.* mib=\([0-9]*\).*/\1/p')
 			line[$part:$k:$sc:$mib]=$l
-		done < <(grep -h '^# ksm-engine-bench: scenario=' "$LOGS/$name.tap" | sed 's/^# //')
+		done < <(sed -n 's/^[# ]*ksm-engine-bench: \(scenario=\)/\1/p' "$LOGS/$name.tap")
 	done
 done
 
@@ -93,7 +100,7 @@ ratio() {
 	echo "KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0; per scanned page over 3 full scans after 2"
 	echo
 	printf '%-9s %6s | %-29s | %-27s | %-23s | %-17s\n' "" "" \
-		"ksmd CPU/page, UML (us)" "compares/page (QEMU)" "vm: converge (s), UML" "vm: pages_sharing"
+		"ksmd CPU/page, UML (us)" "compares/page (QEMU)" "vm: converge (s), UML" "vm: final pages_sharing"
 	printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' scenario MiB \
 		base patched "b/p" base patched "CPU b/p" base patched "b/p" base patched
 	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing" >"$csv"
@@ -108,8 +115,8 @@ ratio() {
 			qcp=$(field qemu patched "$sc" "$mib" cpu_per_page_us)
 			cb=$(field uml base "$sc" "$mib" converge_s)
 			cp=$(field uml patched "$sc" "$mib" converge_s)
-			sb=$(field uml base "$sc" "$mib" converge_sharing)
-			sp=$(field uml patched "$sc" "$mib" converge_sharing)
+			sb=$(field uml base "$sc" "$mib" pages_sharing)
+			sp=$(field uml patched "$sc" "$mib" pages_sharing)
 			[ "$sc" = vm ] || cb= cp= sb= sp=
 			printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' \
 				"$sc" "$mib" "${ub:--}" "${up:--}" "$(ratio "$ub" "$up")" \
