@@ -122,8 +122,15 @@ static char *map_mergeable(size_t len)
 	return p;
 }
 
-static void worker(int id, long dup, long uniq, long chg, int ready_fd)
+/* Pages of each kind per worker. */
+struct demo_pages {
+	long dup, uniq, chg;
+};
+
+static void worker(int id, int ready_fd, void *arg)
 {
+	const struct demo_pages *np = arg;
+	long dup = np->dup, uniq = np->uniq, chg = np->chg;
 	char *d = map_mergeable(dup * page_size);
 	char *u = map_mergeable(uniq * page_size);
 	char *c = map_mergeable(chg * page_size);
@@ -160,8 +167,8 @@ int main(int argc, char **argv)
 	long dup, uniq, chg, ideal, sharing = 0, shared = 0, scans0, scans;
 	double t0, t_conv = -1, cpu0, cpu, t;
 	pid_t pids[MAX_WORKERS];
-	int written, pfd[2], opt, i, converged = 0;
-	char c;
+	struct demo_pages np;
+	int written, opt, i, converged = 0;
 
 	page_size = sysconf(_SC_PAGESIZE);
 	while ((opt = getopt(argc, argv, "n:d:u:c:t:p:")) != -1) {
@@ -188,21 +195,9 @@ int main(int argc, char **argv)
 	ideal = (n - 1) * dup;
 
 	written = apply_cmdline_knobs();
-	if (pipe(pfd))
+	np = (struct demo_pages){ dup, uniq, chg };
+	if (start_workers(n, pids, worker, &np))
 		return 2;
-	for (i = 0; i < n; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			return 2;
-		if (!pids[i]) {
-			close(pfd[0]);
-			worker(i, dup, uniq, chg, pfd[1]);
-		}
-	}
-	close(pfd[1]);
-	for (i = 0; i < n; i++)
-		if (read(pfd[0], &c, 1) != 1)
-			return 2;
 
 	t0 = now();
 	cpu0 = ksmd_cpu();

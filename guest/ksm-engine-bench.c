@@ -75,9 +75,23 @@ static char *map_mergeable(size_t len)
 	return p;
 }
 
-/* Fill @pages pages of scenario @s for process @id, then tell the parent. */
-static void worker(const char *s, int id, long pages, int ready_fd)
+/* In scenario vm, is page @i the image's, or (one in ten) private? */
+static int vm_page_shared(long i)
 {
+	return (i * 0x9E3779B97F4A7C15ull >> 32) % 10 != 0;
+}
+
+struct bench_work {
+	const char *scenario;
+	long pages;		/* per process */
+};
+
+/* Fill the pages of the scenario for process @id, then tell the parent. */
+static void worker(int id, int ready_fd, void *arg)
+{
+	const struct bench_work *wk = arg;
+	const char *s = wk->scenario;
+	long pages = wk->pages;
 	char *m = map_mergeable(pages * page_size);
 	long i, words = page_size / 8;
 	uint64_t gen = 0;
@@ -87,8 +101,7 @@ static void worker(const char *s, int id, long pages, int ready_fd)
 		uint64_t seed = (uint64_t)(id + 1) << 40 | i;
 
 		if (!strcmp(s, "vm")) {
-			/* page i is the image's, or, one in ten, private */
-			if ((i * 0x9E3779B97F4A7C15ull >> 32) % 10)
+			if (vm_page_shared(i))
 				seed = i;
 			fill_random(w, words, seed);
 		} else if (!strcmp(s, "prefix")) {
@@ -177,8 +190,8 @@ int main(int argc, char **argv)
 	double t0, tm = 0, cpu0 = 0, cpu, conv_s = -1;
 	const char *s = NULL;
 	pid_t pids[MAX_PROCS];
-	int opt, i, pfd[2], count_cmp = 0, measuring = 0;
-	char c;
+	struct bench_work wk;
+	int opt, i, count_cmp = 0, measuring = 0;
 
 	page_size = sysconf(_SC_PAGESIZE);
 	while ((opt = getopt(argc, argv, "s:m:n:w:k:T:t:c")) != -1) {
@@ -209,7 +222,7 @@ int main(int argc, char **argv)
 	per_proc = pages / procs;
 	if (!strcmp(s, "vm")) {
 		for (i = 0; i < per_proc; i++)
-			ideal += !!((i * 0x9E3779B97F4A7C15ull >> 32) % 10);
+			ideal += vm_page_shared(i);
 		ideal *= procs - 1;
 	}
 
@@ -221,21 +234,9 @@ int main(int argc, char **argv)
 	}
 	if (count_cmp && start_profiler())
 		count_cmp = 0;
-	if (pipe(pfd))
+	wk = (struct bench_work){ s, per_proc };
+	if (start_workers(procs, pids, worker, &wk))
 		return 2;
-	for (i = 0; i < procs; i++) {
-		pids[i] = fork();
-		if (pids[i] < 0)
-			return 2;
-		if (!pids[i]) {
-			close(pfd[0]);
-			worker(s, i, per_proc, pfd[1]);
-		}
-	}
-	close(pfd[1]);
-	for (i = 0; i < procs; i++)
-		if (read(pfd[0], &c, 1) != 1)
-			return 2;
 
 	scans0 = read_knob("full_scans");
 	scanned0 = read_knob("pages_scanned");

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Small helpers the guest programs share: the time, KSM's sysfs knobs and
- * ksmd's CPU time. Static functions: each program is one static binary.
+ * Small helpers the guest programs share: the time, KSM's sysfs knobs,
+ * ksmd's CPU time and starting worker processes. Static functions: each program is one static binary.
  */
 #ifndef KSM_UTIL_H
 #define KSM_UTIL_H
@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,22 +23,6 @@ static __attribute__((unused)) double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static __attribute__((unused)) long read_knob(const char *name)
-{
-	char path[256], buf[64];
-	FILE *f;
-	long v = -1;
-
-	snprintf(path, sizeof(path), KSM "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, 10);
-	fclose(f);
-	return v;
 }
 
 static __attribute__((unused)) int read_knob_str(const char *name, char *buf, size_t len)
@@ -54,6 +39,14 @@ static __attribute__((unused)) int read_knob_str(const char *name, char *buf, si
 	fclose(f);
 	buf[strcspn(buf, "\n")] = 0;
 	return ok ? 0 : -1;
+}
+
+/* A numeric knob's value, or -1. */
+static __attribute__((unused)) long read_knob(const char *name)
+{
+	char buf[64];
+
+	return read_knob_str(name, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
 }
 
 static __attribute__((unused)) int write_knob(const char *name, const char *val)
@@ -115,6 +108,38 @@ static __attribute__((unused)) double ksmd_cpu(void)
 			 &ut, &st) != 2)
 		return -1;
 	return (double)(ut + st) / sysconf(_SC_CLK_TCK);
+}
+
+/*
+ * Fork @n workers into @pids: worker i runs @fn(i, ready_fd, @arg), which
+ * sets up its memory, writes one byte to ready_fd and never returns.
+ * Returns 0 once every worker is ready, -1 on an error.
+ */
+static __attribute__((unused)) int start_workers(int n, pid_t *pids,
+						 void (*fn)(int id, int ready_fd, void *arg),
+						 void *arg)
+{
+	int pfd[2], i;
+	char c;
+
+	if (pipe(pfd))
+		return -1;
+	for (i = 0; i < n; i++) {
+		pids[i] = fork();
+		if (pids[i] < 0)
+			return -1;
+		if (!pids[i]) {
+			close(pfd[0]);
+			fn(i, pfd[1], arg);
+			_exit(2);
+		}
+	}
+	close(pfd[1]);
+	for (i = 0; i < n; i++)
+		if (read(pfd[0], &c, 1) != 1)
+			return -1;
+	close(pfd[0]);
+	return 0;
 }
 
 #endif /* KSM_UTIL_H */
