@@ -10,6 +10,7 @@ PKGS=(
 	linux-source-6.12	# the base tree
 	build-essential flex bison bc libelf-dev libssl-dev kmod cpio xz-utils
 	ccache git perl python3 file
+	rsync			# make headers_install, for the kselftests
 	python3-ply		# checkpatch runs scripts/spdxcheck.py on new files
 	qemu-system-x86		# the VM runner
 	busybox-static		# the guest userland
