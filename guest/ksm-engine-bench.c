@@ -127,6 +127,37 @@ static void worker(int id, int ready_fd, void *arg)
 	}
 }
 
+/* The engine_stats counters the bench reports, as ratios */
+static const char *const stat_names[] = {
+	"compares", "unstable_levels", "unstable_walks", "stable_levels", "stable_walks",
+};
+#define NSTATS ((int)(sizeof(stat_names) / sizeof(stat_names[0])))
+
+/*
+ * A counter of the patched engine, from debugfs ksm/engine_stats; -1 without
+ * it (the base kernel).
+ */
+static long engine_stat(const char *name)
+{
+	FILE *f = fopen("/sys/kernel/debug/ksm/engine_stats", "r");
+	char key[64];
+	long v, r = -1;
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %ld", key, &v) == 2)
+		if (!strcmp(key, name))
+			r = v;
+	fclose(f);
+	return r;
+}
+
+/* Per unit of @d1 - @d0 of the change of @n1 - @n0; -1 when unknown */
+static double per(long n0, long n1, long d0, long d1)
+{
+	return n0 >= 0 && n1 >= 0 && d1 > d0 ? (double)(n1 - n0) / (d1 - d0) : -1.0;
+}
+
 /* memcmp_pages() calls so far, from the function profiler; -1 without it. */
 static long page_compares(void)
 {
@@ -187,6 +218,7 @@ int main(int argc, char **argv)
 	long mib = 0, procs = 0, warmup = 2, scans = 3, timeout = 3600, min_s = 2;
 	long pages, per_proc, ideal = 0, sharing = 0, conv_sharing = -1;
 	long scans0, scanned0, cmp0 = -1, cmp1 = -1, full, scanned;
+	long st0[NSTATS] = { -1, -1, -1, -1, -1 }, st1[NSTATS] = { -1, -1, -1, -1, -1 };
 	double t0, tm = 0, cpu0 = 0, cpu, conv_s = -1;
 	const char *s = NULL;
 	pid_t pids[MAX_PROCS];
@@ -258,6 +290,8 @@ int main(int argc, char **argv)
 			scanned0 = read_knob("pages_scanned");
 			scans0 += full;
 			cmp0 = count_cmp ? page_compares() : -1;
+			for (i = 0; i < NSTATS; i++)
+				st0[i] = engine_stat(stat_names[i]);
 			continue;
 		}
 		if (measuring && full >= scans && now() - tm >= min_s &&
@@ -271,6 +305,8 @@ int main(int argc, char **argv)
 	scanned = read_knob("pages_scanned") - scanned0;
 	if (count_cmp)
 		cmp1 = page_compares();
+	for (i = 0; i < NSTATS; i++)
+		st1[i] = engine_stat(stat_names[i]);
 	write_knob("run", "2");
 	for (i = 0; i < procs; i++)
 		kill(pids[i], SIGKILL);
@@ -280,11 +316,15 @@ int main(int argc, char **argv)
 	printf("ksm-engine-bench: scenario=%s mib=%ld procs=%ld pages=%ld scans=%ld "
 	       "pages_scanned=%ld ksmd_cpu_s=%.2f cpu_per_page_us=%.3f measure_s=%.2f "
 	       "compares=%ld compares_per_page=%.3f pages_sharing=%ld ideal_sharing=%ld "
-	       "converge_s=%.2f converge_sharing=%ld timed_out=%d\n",
+	       "converge_s=%.2f converge_sharing=%ld timed_out=%d "
+	       "engine_compares_per_page=%.3f unstable_levels_per_walk=%.2f "
+	       "stable_levels_per_walk=%.2f\n",
 	       s, mib, procs, pages, full, scanned, cpu,
 	       scanned > 0 ? cpu * 1e6 / scanned : -1.0, now() - tm,
 	       cmp0 >= 0 && cmp1 >= 0 ? cmp1 - cmp0 : -1L,
 	       cmp0 >= 0 && cmp1 >= 0 && scanned > 0 ? (double)(cmp1 - cmp0) / scanned : -1.0,
-	       sharing, ideal, conv_s, conv_sharing, now() - t0 > timeout);
+	       sharing, ideal, conv_s, conv_sharing, now() - t0 > timeout,
+	       per(st0[0], st1[0], scanned0, scanned0 + scanned),
+	       per(st0[1], st1[1], st0[2], st1[2]), per(st0[3], st1[3], st0[4], st1[4]));
 	return now() - t0 > timeout ? 1 : 0;
 }

@@ -103,7 +103,7 @@ ratio() {
 		"ksmd CPU/page, UML (us)" "compares/page (QEMU)" "vm: converge (s), UML" "vm: final pages_sharing"
 	printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' scenario MiB \
 		base patched "b/p" base patched "CPU b/p" base patched "b/p" base patched
-	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing" >"$csv"
+	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing,engine_compares_per_page,unstable_levels_per_walk,stable_levels_per_walk" >"$csv"
 	for sc in $SCENARIOS; do
 		for mib in $(echo "$SIZES $QEMU_SIZES" | tr ' ' '\n' | sort -nu); do
 			[ -n "${line[uml:base:$sc:$mib]:-}${line[qemu:base:$sc:$mib]:-}" ] || continue
@@ -125,7 +125,7 @@ ratio() {
 			for part in uml qemu; do
 				for k in base patched; do
 					[ -n "${line[$part:$k:$sc:$mib]:-}" ] || continue
-					echo "$sc,$mib,$part,$k,$(field $part $k "$sc" "$mib" cpu_per_page_us),$(field $part $k "$sc" "$mib" compares_per_page),$(field $part $k "$sc" "$mib" ksmd_cpu_s),$(field $part $k "$sc" "$mib" converge_s),$(field $part $k "$sc" "$mib" pages_sharing),$(field $part $k "$sc" "$mib" ideal_sharing)" >>"$csv"
+					echo "$sc,$mib,$part,$k,$(field $part $k "$sc" "$mib" cpu_per_page_us),$(field $part $k "$sc" "$mib" compares_per_page),$(field $part $k "$sc" "$mib" ksmd_cpu_s),$(field $part $k "$sc" "$mib" converge_s),$(field $part $k "$sc" "$mib" pages_sharing),$(field $part $k "$sc" "$mib" ideal_sharing),$(field $part $k "$sc" "$mib" engine_compares_per_page),$(field $part $k "$sc" "$mib" unstable_levels_per_walk),$(field $part $k "$sc" "$mib" stable_levels_per_walk)" >>"$csv"
 				done
 			done
 		done
@@ -133,5 +133,18 @@ ratio() {
 	echo
 	echo "b/p: base divided by patched (higher is better for the patched kernel)."
 	echo "QEMU runs under TCG: its CPU times are emulated; only their ratio is shown."
+	echo
+	echo "The patched engine's own counters (debugfs ksm/engine_stats), UML runs:"
+	printf '%-9s %6s | %14s | %18s | %16s\n' scenario MiB "compares/page" \
+		"unstable levels/walk" "stable levels/walk"
+	for sc in $SCENARIOS; do
+		for mib in $SIZES; do
+			[ -n "${line[uml:patched:$sc:$mib]:-}" ] || continue
+			printf '%-9s %6s | %14s | %18s | %16s\n' "$sc" "$mib" \
+				"$(field uml patched "$sc" "$mib" engine_compares_per_page)" \
+				"$(field uml patched "$sc" "$mib" unstable_levels_per_walk)" \
+				"$(field uml patched "$sc" "$mib" stable_levels_per_walk)"
+		done
+	done
 } | tee "$out"
 log "table: ${out#"$TOP"/}; CSV: ${csv#"$TOP"/}"

@@ -23,11 +23,14 @@
 # and the stress test with it: crc32c and avx2 on the lab kernel, xxhash
 # on the debug kernel. AVX-512 is not emulated: make bench-hash checks it
 # natively. hash-calibrated checks the timing's choice and runtime switches.
-CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,sysfs-input,stress
-	patched:hash-avx2,kselftests,sysfs-input,stress
+# The avx2 boot keeps 4 bits of each checksum (checksum-collide), so that
+# its tests run on colliding checksums: only page contents decide merges.
+# rekey checks that ksm pages are found after every checksum changed.
+CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,sysfs-input,stress,rekey
+	patched:hash-avx2,checksum-collide,kselftests,sysfs-input,stress,checksum-collide-check
 	patched:bootparams-valid patched:bootparams-invalid patched:bootparams-garbage
 	patched:bootparams-advisor patched:hash-bogus patched:hash-calibrated
-	debug:hash-xxhash,kselftests,sysfs-input,stress-debug"}
+	debug:hash-xxhash,kselftests,sysfs-input,stress-debug,rekey"}
 LOGS=$BUILD/logs
 start=$(date +%s)
 
