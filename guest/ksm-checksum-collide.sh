@@ -28,6 +28,13 @@ stat() {
 	sed -n "s/^$1 //p" $d/engine_stats
 }
 
+case $1 in
+check | [0-9]*) ;;
+*)
+	echo "usage: ksm-checksum-collide BITS|check" >&2
+	exit 2
+	;;
+esac
 if [ ! -f $f ]; then
 	echo "1..0 # SKIP no $f (CONFIG_DEBUG_FS, debugfs mounted?)"
 	exit 4
@@ -63,9 +70,5 @@ check)
 	fi
 	echo "not ok 1 checksum_bits $1 (now $(cat $f)); 0, 33 and x refused"
 	exit 1
-	;;
-*)
-	echo "usage: ksm-checksum-collide BITS|check" >&2
-	exit 2
 	;;
 esac

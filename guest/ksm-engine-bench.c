@@ -130,6 +130,7 @@ static void worker(int id, int ready_fd, void *arg)
 /* The engine_stats counters the bench reports, as ratios */
 static const char *const stat_names[] = {
 	"compares", "unstable_levels", "unstable_walks", "stable_levels", "stable_walks",
+	"bytes_compared",
 };
 #define NSTATS ((int)(sizeof(stat_names) / sizeof(stat_names[0])))
 
@@ -218,7 +219,7 @@ int main(int argc, char **argv)
 	long mib = 0, procs = 0, warmup = 2, scans = 3, timeout = 3600, min_s = 2;
 	long pages, per_proc, ideal = 0, sharing = 0, conv_sharing = -1;
 	long scans0, scanned0, cmp0 = -1, cmp1 = -1, full, scanned;
-	long st0[NSTATS] = { -1, -1, -1, -1, -1 }, st1[NSTATS] = { -1, -1, -1, -1, -1 };
+	long st0[NSTATS] = { -1, -1, -1, -1, -1, -1 }, st1[NSTATS] = { -1, -1, -1, -1, -1, -1 };
 	double t0, tm = 0, cpu0 = 0, cpu, conv_s = -1;
 	const char *s = NULL;
 	pid_t pids[MAX_PROCS];
@@ -318,13 +319,14 @@ int main(int argc, char **argv)
 	       "compares=%ld compares_per_page=%.3f pages_sharing=%ld ideal_sharing=%ld "
 	       "converge_s=%.2f converge_sharing=%ld timed_out=%d "
 	       "engine_compares_per_page=%.3f unstable_levels_per_walk=%.2f "
-	       "stable_levels_per_walk=%.2f\n",
+	       "stable_levels_per_walk=%.2f engine_bytes_compared_per_page=%.1f\n",
 	       s, mib, procs, pages, full, scanned, cpu,
 	       scanned > 0 ? cpu * 1e6 / scanned : -1.0, now() - tm,
 	       cmp0 >= 0 && cmp1 >= 0 ? cmp1 - cmp0 : -1L,
 	       cmp0 >= 0 && cmp1 >= 0 && scanned > 0 ? (double)(cmp1 - cmp0) / scanned : -1.0,
 	       sharing, ideal, conv_s, conv_sharing, now() - t0 > timeout,
 	       per(st0[0], st1[0], scanned0, scanned0 + scanned),
-	       per(st0[1], st1[1], st0[2], st1[2]), per(st0[3], st1[3], st0[4], st1[4]));
+	       per(st0[1], st1[1], st0[2], st1[2]), per(st0[3], st1[3], st0[4], st1[4]),
+	       per(st0[5], st1[5], scanned0, scanned0 + scanned));
 	return now() - t0 > timeout ? 1 : 0;
 }

@@ -131,18 +131,6 @@ static int wait_merged(long shared, long sharing)
 	return -1;
 }
 
-static int write_file(const char *path, const char *val)
-{
-	FILE *f = fopen(path, "w");
-	int ret;
-
-	if (!f)
-		return -1;
-	ret = fputs(val, f) < 0;
-	ret |= fclose(f) != 0;
-	return ret ? -1 : 0;
-}
-
 #define BITS "/sys/kernel/debug/ksm/checksum_bits"
 
 int main(void)

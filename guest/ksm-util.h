@@ -49,19 +49,25 @@ static __attribute__((unused)) long read_knob(const char *name)
 	return read_knob_str(name, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
 }
 
-static __attribute__((unused)) int write_knob(const char *name, const char *val)
+/* Write val to path: 0, or -1 when the open, the write or the close fails. */
+static __attribute__((unused)) int write_file(const char *path, const char *val)
 {
-	char path[256];
-	FILE *f;
+	FILE *f = fopen(path, "w");
 	int ret;
 
-	snprintf(path, sizeof(path), KSM "%s", name);
-	f = fopen(path, "w");
 	if (!f)
 		return -1;
 	ret = fputs(val, f) < 0;
 	ret |= fclose(f) != 0;
 	return ret ? -1 : 0;
+}
+
+static __attribute__((unused)) int write_knob(const char *name, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), KSM "%s", name);
+	return write_file(path, val);
 }
 
 /* ksmd's CPU time in seconds, from /proc/<pid>/stat. */

@@ -91,6 +91,10 @@ field() { # field PART KERNEL SCENARIO MIB KEY
 	echo "${line[$1:$2:$3:$4]:-}" | tr ' ' '\n' | sed -n "s/^$5=//p"
 }
 
+known() { # a counter, or - when the guest had none (printed as -1)
+	case $1 in -* | "") echo - ;; *) echo "$1" ;; esac
+}
+
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'
 }
@@ -103,7 +107,7 @@ ratio() {
 		"ksmd CPU/page, UML (us)" "compares/page (QEMU)" "vm: converge (s), UML" "vm: final pages_sharing"
 	printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' scenario MiB \
 		base patched "b/p" base patched "CPU b/p" base patched "b/p" base patched
-	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing,engine_compares_per_page,unstable_levels_per_walk,stable_levels_per_walk" >"$csv"
+	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing,engine_compares_per_page,unstable_levels_per_walk,stable_levels_per_walk,engine_bytes_compared_per_page" >"$csv"
 	for sc in $SCENARIOS; do
 		for mib in $(echo "$SIZES $QEMU_SIZES" | tr ' ' '\n' | sort -nu); do
 			[ -n "${line[uml:base:$sc:$mib]:-}${line[qemu:base:$sc:$mib]:-}" ] || continue
@@ -117,7 +121,7 @@ ratio() {
 			cp=$(field uml patched "$sc" "$mib" converge_s)
 			sb=$(field uml base "$sc" "$mib" pages_sharing)
 			sp=$(field uml patched "$sc" "$mib" pages_sharing)
-			[ "$sc" = vm ] || cb= cp= sb= sp=
+			[ "$sc" = vm ] || cb='' cp='' sb='' sp=''
 			printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' \
 				"$sc" "$mib" "${ub:--}" "${up:--}" "$(ratio "$ub" "$up")" \
 				"${qb:--}" "${qp:--}" "$(ratio "$qcb" "$qcp")" \
@@ -125,7 +129,7 @@ ratio() {
 			for part in uml qemu; do
 				for k in base patched; do
 					[ -n "${line[$part:$k:$sc:$mib]:-}" ] || continue
-					echo "$sc,$mib,$part,$k,$(field $part $k "$sc" "$mib" cpu_per_page_us),$(field $part $k "$sc" "$mib" compares_per_page),$(field $part $k "$sc" "$mib" ksmd_cpu_s),$(field $part $k "$sc" "$mib" converge_s),$(field $part $k "$sc" "$mib" pages_sharing),$(field $part $k "$sc" "$mib" ideal_sharing),$(field $part $k "$sc" "$mib" engine_compares_per_page),$(field $part $k "$sc" "$mib" unstable_levels_per_walk),$(field $part $k "$sc" "$mib" stable_levels_per_walk)" >>"$csv"
+					echo "$sc,$mib,$part,$k,$(field $part $k "$sc" "$mib" cpu_per_page_us),$(field $part $k "$sc" "$mib" compares_per_page),$(field $part $k "$sc" "$mib" ksmd_cpu_s),$(field $part $k "$sc" "$mib" converge_s),$(field $part $k "$sc" "$mib" pages_sharing),$(field $part $k "$sc" "$mib" ideal_sharing),$(field $part $k "$sc" "$mib" engine_compares_per_page),$(field $part $k "$sc" "$mib" unstable_levels_per_walk),$(field $part $k "$sc" "$mib" stable_levels_per_walk),$(field $part $k "$sc" "$mib" engine_bytes_compared_per_page)" >>"$csv"
 				done
 			done
 		done
@@ -134,16 +138,18 @@ ratio() {
 	echo "b/p: base divided by patched (higher is better for the patched kernel)."
 	echo "QEMU runs under TCG: its CPU times are emulated; only their ratio is shown."
 	echo
-	echo "The patched engine's own counters (debugfs ksm/engine_stats), UML runs:"
-	printf '%-9s %6s | %14s | %18s | %16s\n' scenario MiB "compares/page" \
-		"unstable levels/walk" "stable levels/walk"
+	echo "The patched engine's own counters (debugfs ksm/engine_stats), UML runs"
+	echo "(- where the scenario made no tree walks: volatile pages never reach the trees):"
+	printf '%-9s %6s | %13s | %13s | %20s | %18s\n' scenario MiB "compares/page" \
+		"bytes cmp/page" "unstable levels/walk" "stable levels/walk"
 	for sc in $SCENARIOS; do
 		for mib in $SIZES; do
 			[ -n "${line[uml:patched:$sc:$mib]:-}" ] || continue
-			printf '%-9s %6s | %14s | %18s | %16s\n' "$sc" "$mib" \
-				"$(field uml patched "$sc" "$mib" engine_compares_per_page)" \
-				"$(field uml patched "$sc" "$mib" unstable_levels_per_walk)" \
-				"$(field uml patched "$sc" "$mib" stable_levels_per_walk)"
+			printf '%-9s %6s | %13s | %13s | %20s | %18s\n' "$sc" "$mib" \
+				"$(known "$(field uml patched "$sc" "$mib" engine_compares_per_page)")" \
+				"$(known "$(field uml patched "$sc" "$mib" engine_bytes_compared_per_page)")" \
+				"$(known "$(field uml patched "$sc" "$mib" unstable_levels_per_walk)")" \
+				"$(known "$(field uml patched "$sc" "$mib" stable_levels_per_walk)")"
 		done
 	done
 } | tee "$out"
