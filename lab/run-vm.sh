@@ -95,12 +95,15 @@ log "boot $name: ${ARCH:-x86_64} exited $rc after $(($(date +%s) - start)) s; co
 # stream, build/logs/<NAME>.kunit.tap, with each suite's cases behind "# ".
 kunit=$LOGS/$name.kunit.tap
 rm -f "$kunit"
+# awk reads to the end rather than exit after the last result: under
+# pipefail, an early exit can fail the pipeline (and the run) with SIGPIPE.
 tr -d '\r' <"$console" | sed -E 's/^\[ *[0-9.]+\] //' | awk '
+	fin { next }
 	!on && $0 == "KTAP version 1" { on = 1; print "TAP version 13"; next }
 	!on { next }
-	/^1\.\.[0-9]+$/ && !plan { plan = substr($0, 4) + 0; print; if (!plan) exit; next }
+	/^1\.\.[0-9]+$/ && !plan { plan = substr($0, 4) + 0; print; if (!plan) fin = 1; next }
 	/^    / { sub(/^    /, "# "); print; next }
-	/^(not )?ok [0-9]+ / { print; if (++done == plan) exit; next }
+	/^(not )?ok [0-9]+ / { print; if (++done == plan) fin = 1; next }
 ' >"$kunit"
 [ -s "$kunit" ] || rm -f "$kunit"
 
