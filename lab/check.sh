@@ -19,7 +19,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # Each page hash QEMU's TCG offers gets a boot that forces it (under TCG
-# the boot timing picks xxhash) and runs the kselftests, the bad-input test
+# the boot timing picks xxhash or avx2) and runs the kselftests, the bad-input test
 # and the stress test with it: crc32c and avx2 on the lab kernel, xxhash
 # on the debug kernel. AVX-512 is not emulated: make bench-hash checks it
 # natively. hash-calibrated checks the timing's choice and runtime switches.
