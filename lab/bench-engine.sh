@@ -140,12 +140,12 @@ ratio() {
 	echo
 	echo "The patched engine's own counters (debugfs ksm/engine_stats), UML runs"
 	echo "(- where the scenario made no tree walks: volatile pages never reach the trees):"
-	printf '%-9s %6s | %13s | %13s | %20s | %18s\n' scenario MiB "compares/page" \
+	printf '%-9s %6s | %13s | %14s | %20s | %18s\n' scenario MiB "compares/page" \
 		"bytes cmp/page" "unstable levels/walk" "stable levels/walk"
 	for sc in $SCENARIOS; do
 		for mib in $SIZES; do
 			[ -n "${line[uml:patched:$sc:$mib]:-}" ] || continue
-			printf '%-9s %6s | %13s | %13s | %20s | %18s\n' "$sc" "$mib" \
+			printf '%-9s %6s | %13s | %14s | %20s | %18s\n' "$sc" "$mib" \
 				"$(known "$(field uml patched "$sc" "$mib" engine_compares_per_page)")" \
 				"$(known "$(field uml patched "$sc" "$mib" engine_bytes_compared_per_page)")" \
 				"$(known "$(field uml patched "$sc" "$mib" unstable_levels_per_walk)")" \
