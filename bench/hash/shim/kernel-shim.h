@@ -13,10 +13,19 @@ typedef uint32_t u32; typedef uint64_t u64; typedef uint8_t u8;
 #define ARRAY_SIZE(a) (sizeof(a)/sizeof((a)[0]))
 #define BUILD_BUG_ON(c) _Static_assert(!(c), "bb")
 #define __ffs(x) __builtin_ctz(x)
-#define X86_FEATURE_XMM4_2 "sse4.2"
-#define X86_FEATURE_AVX2 "avx2"
-#define X86_FEATURE_AVX512F "avx512f"
-#define boot_cpu_has(f) __builtin_cpu_supports(f)
+/* Feature numbers, as the kernel's, since ksm_cpu_has() takes a number */
+#define X86_FEATURE_XMM4_2 1
+#define X86_FEATURE_AVX2 2
+#define X86_FEATURE_AVX512F 3
+static inline bool boot_cpu_has(unsigned int f)
+{
+	switch (f) {
+	case X86_FEATURE_XMM4_2: return __builtin_cpu_supports("sse4.2");
+	case X86_FEATURE_AVX2: return __builtin_cpu_supports("avx2");
+	case X86_FEATURE_AVX512F: return __builtin_cpu_supports("avx512f");
+	}
+	return false;
+}
 #define min(a, b) ((a) < (b) ? (a) : (b))
 #define __aligned(n) __attribute__((aligned(n)))
 typedef unsigned __int128 u128;
