@@ -22,7 +22,8 @@
 # the boot timing picks xxhash or avx2) and runs the kselftests, the
 # bad-input test and the stress test with it: crc32c and avx2 on the lab
 # kernel, xxhash on the debug kernel. AVX-512 is not emulated: make
-# bench-hash checks it natively. hash-calibrated checks the timing's choice and runtime switches.
+# bench-hash checks it natively. hash-calibrated checks the timing's
+# choice and runtime switches.
 # The avx2 boot keeps 4 bits of each checksum (checksum-collide), so that
 # its tests run on colliding checksums: only page contents decide merges.
 # rekey checks that ksm pages are found after every checksum changed.
