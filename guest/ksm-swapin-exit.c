@@ -144,6 +144,39 @@ static long proc_field(pid_t pid, const char *file, const char *key)
 	return field(path, key);
 }
 
+/* KSM's knobs and counters, on one diagnostic line. */
+static void print_ksm(const char *when)
+{
+	static const char * const names[] = {
+		"run", "pages_to_scan", "sleep_millisecs", "merge_across_nodes",
+		"smart_scan", "max_page_sharing", "full_scans", "pages_shared",
+		"pages_sharing", "pages_unshared", "pages_volatile",
+	};
+	char path[128];
+	unsigned int i;
+
+	printf("# ksm %s:", when);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/mm/ksm/%s", names[i]);
+		printf(" %s=%ld", names[i], read_long(path));
+	}
+	printf("\n");
+}
+
+/* Where @pid's pages are: its numa_maps line for MAP_AT. */
+static void print_numa_maps(const char *who, pid_t pid)
+{
+	static char buf[1 << 16];
+	char path[64], *line;
+
+	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+	if (read_file(path, buf, sizeof(buf)))
+		return;
+	line = strstr(buf, "500000000000 ");
+	if (line)
+		printf("# %s's pages: %.*s\n", who, (int)strcspn(line, "\n"), line);
+}
+
 static long merging_pages(pid_t pid)
 {
 	char path[64];
@@ -282,6 +315,7 @@ int main(void)
 		skip_all("cannot start ksmd");
 
 	printf("1..5\n");
+	print_ksm("before");
 	start(&a);
 	start(&b);
 
@@ -293,6 +327,11 @@ int main(void)
 	}
 	result(merged >= NPAGES, "merged %ld of %d pages in %.1f s",
 	       merged, NPAGES, i / 10.0);
+	if (merged < NPAGES) {
+		print_ksm("after the wait");
+		print_numa_maps("A", a.pid);
+		print_numa_maps("B", b.pid);
+	}
 
 	/*
 	 * Reclaim until both have the pages on swap and the KSM folios have

@@ -38,7 +38,7 @@ params=$(sed -n 's/^# boot: *//p' "$GUEST/plans/demo")
 	echo "KSM demo: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches"
 	echo "workload: $workload"
 	echo "ksm.* parameters: $params"
-	echo "machine: QEMU $( [ -w /dev/kvm ] && echo KVM || echo TCG), 2 vCPUs, 2 NUMA nodes; times are emulated"
+	echo "machine: QEMU $(qemu_accel | tr a-z A-Z), 2 vCPUs, 2 NUMA nodes; times are emulated"
 	echo
 	printf '%-26s %14s %14s\n' "" base patched
 	for row in "boot params:boot_params" "pages_shared:pages_shared" \

@@ -26,6 +26,20 @@ export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# The QEMU accelerator for the lab machine: kvm when /dev/kvm is there and
+# QEMU can set up a -cpu max vCPU on it, else tcg. A nested /dev/kvm can be
+# present and still refuse that vCPU ("failed to set MSR 0x10a"), which
+# aborts QEMU before the guest starts.
+qemu_accel() {
+	if [ -w /dev/kvm ] && (echo quit | timeout 30 qemu-system-x86_64 \
+		-accel kvm -cpu max -S -display none -nodefaults \
+		-monitor stdio) >/dev/null 2>&1; then
+		echo kvm
+	else
+		echo tcg
+	fi
+}
+
 # Version of the unpacked base, e.g. "6.12.57".
 base_version() {
 	make -s -C "$1" kernelversion 2>/dev/null

@@ -49,8 +49,7 @@ console=$LOGS/$name.console.log
 tap=$LOGS/$name.tap
 rm -f "$console" "$tap"
 
-accel=tcg
-if [ -w /dev/kvm ]; then accel=kvm; fi
+accel=$(qemu_accel)
 # PLAN is one plan or several, comma-separated, run in one boot. A plan
 # names the kernel parameters it needs in "# boot:" lines.
 plan_files=()
