@@ -64,6 +64,7 @@
 
 static long page_size;
 static int results, failures;
+static long smart_scan = -1;	/* as it was before the test, to restore */
 
 static void result(int ok, const char *fmt, ...)
 {
@@ -180,14 +181,21 @@ static void print_lines(const char *what, const char *path)
 static void print_numa_maps(const char *who, pid_t pid)
 {
 	static char buf[1 << 16];
-	char path[64], *line;
+	char path[64], start[32], *line;
 
 	snprintf(path, sizeof(path), "/proc/%d/numa_maps", pid);
+	snprintf(start, sizeof(start), "%lx ", (unsigned long)MAP_AT);
 	if (read_file(path, buf, sizeof(buf)))
 		return;
-	line = strstr(buf, "500000000000 ");
+	line = strstr(buf, start);
 	if (line)
 		printf("# %s's pages: %.*s\n", who, (int)strcspn(line, "\n"), line);
+}
+
+static void restore_smart_scan(void)
+{
+	if (smart_scan > 0)
+		write_str("/sys/kernel/mm/ksm/smart_scan", "1");
 }
 
 static long merging_pages(pid_t pid)
@@ -305,7 +313,8 @@ static void sleep_ms(long ms)
 int main(void)
 {
 	char cg[256], reclaim[300];
-	long swap_a, swap_b, cached, copies, scans, smart_scan, merged = 0;
+	long swap_a, swap_b, cached, copies, scans, merged = 0;
+	char path[64];
 	struct proc a, b;
 	int i, bad;
 
@@ -337,6 +346,7 @@ int main(void)
 	smart_scan = read_long("/sys/kernel/mm/ksm/smart_scan");
 	if (write_str("/sys/kernel/mm/ksm/smart_scan", "0"))
 		skip_all("cannot turn smart_scan off");
+	atexit(restore_smart_scan);	/* the children _exit() */
 	if (write_str("/sys/kernel/mm/ksm/run", "1"))
 		skip_all("cannot start ksmd");
 
@@ -357,10 +367,10 @@ int main(void)
 		print_ksm("after the wait");
 		print_numa_maps("A", a.pid);
 		print_numa_maps("B", b.pid);
-		snprintf(cg, sizeof(cg), "/proc/%d/ksm_stat", a.pid);
-		print_lines("A's ksm_stat", cg);
-		snprintf(cg, sizeof(cg), "/proc/%d/ksm_stat", b.pid);
-		print_lines("B's ksm_stat", cg);
+		snprintf(path, sizeof(path), "/proc/%d/ksm_stat", a.pid);
+		print_lines("A's ksm_stat", path);
+		snprintf(path, sizeof(path), "/proc/%d/ksm_stat", b.pid);
+		print_lines("B's ksm_stat", path);
 		print_lines("engine_stats", "/sys/kernel/debug/ksm/engine_stats");
 		sleep_ms(1000);
 		print_ksm("1 s later");
@@ -424,8 +434,6 @@ int main(void)
 	       "B's swap-ins copied %ld pages that A left in the swap cache (want >= %d)",
 	       copies, NPAGES / 2);
 
-	if (smart_scan > 0)
-		write_str("/sys/kernel/mm/ksm/smart_scan", "1");
 	kill(b.pid, SIGKILL);
 	waitpid(b.pid, NULL, 0);
 	return failures ? 1 : 0;
