@@ -336,12 +336,13 @@ int main(void)
 	/*
 	 * Smart scan off while A and B merge. A's pages, mergeable first,
 	 * can reach smart scan's longest skip (processed in one scan of
-	 * nine) before B's exist; B's settle into the same period, and when
-	 * the two are out of phase no scan holds both in the unstable tree:
-	 * they never merge. On the debug kernel that happened in 3 of about
-	 * 15 runs: 120 s, 84000 full scans, each of the 512 pages processed
-	 * in one scan of nine with a stable checksum, no compare. ksm_tests
-	 * turns smart scan off for the same reason.
+	 * nine) before B's exist; on kernels that count each page's skips
+	 * from the scan that first saw it (the base kernel, and the series
+	 * before "mm/ksm: let smart scan pick the scans that visit a page by
+	 * its checksum"), B's pages can settle out of phase with A's, and
+	 * then no scan holds both in the unstable tree: they never merge. On
+	 * the debug kernel that happened in 3 of about 15 runs. This test is
+	 * about swap-in; ksm-smart-scan tests the phases.
 	 */
 	smart_scan = read_long("/sys/kernel/mm/ksm/smart_scan");
 	if (write_str("/sys/kernel/mm/ksm/smart_scan", "0"))

@@ -26,12 +26,13 @@
 # choice and runtime switches.
 # The avx2 boot keeps 4 bits of each checksum (checksum-collide), so that
 # its tests run on colliding checksums: only page contents decide merges.
-# rekey checks that ksm pages are found after every checksum changed.
-CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,sysfs-input,stress,rekey
-	patched:hash-avx2,checksum-collide,kselftests,sysfs-input,stress,checksum-collide-check
+# rekey checks that ksm pages are found after every checksum changed;
+# smart-scan checks that pages made equal after they aged still merge.
+CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,sysfs-input,stress,rekey,smart-scan
+	patched:hash-avx2,checksum-collide,kselftests,sysfs-input,stress,checksum-collide-check,smart-scan
 	patched:bootparams-valid patched:bootparams-invalid patched:bootparams-garbage
 	patched:bootparams-advisor patched:hash-bogus patched:hash-calibrated
-	debug:hash-xxhash,kselftests,sysfs-input,stress-debug,rekey"}
+	debug:hash-xxhash,kselftests,sysfs-input,stress-debug,rekey,smart-scan"}
 LOGS=$BUILD/logs
 start=$(date +%s)
 
