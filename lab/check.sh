@@ -27,9 +27,10 @@
 # The avx2 boot keeps 4 bits of each checksum (checksum-collide), so that
 # its tests run on colliding checksums: only page contents decide merges.
 # rekey checks that ksm pages are found after every checksum changed;
-# smart-scan checks that pages made equal after they aged still merge.
-CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,sysfs-input,stress,rekey,smart-scan
-	patched:hash-avx2,checksum-collide,kselftests,sysfs-input,stress,checksum-collide-check,smart-scan
+# smart-scan checks that pages made equal after they aged still merge;
+# thp-merge that four processes with one image in THPs merge all of it.
+CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,sysfs-input,stress,rekey,smart-scan,thp-merge
+	patched:hash-avx2,checksum-collide,kselftests,sysfs-input,stress,checksum-collide-check,smart-scan,thp-merge
 	patched:bootparams-valid patched:bootparams-invalid patched:bootparams-garbage
 	patched:bootparams-advisor patched:hash-bogus patched:hash-calibrated
 	debug:hash-xxhash,kselftests,sysfs-input,stress-debug,rekey,smart-scan"}
