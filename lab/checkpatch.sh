@@ -15,7 +15,9 @@ known=$TOP/lab/upstream-commits.txt
 rc=0
 for p in "$@"; do
 	p=$(cd "$(dirname "$p")" && pwd)/$(basename "$p")
-	(cd "$TREE" && ./scripts/checkpatch.pl --strict -q --no-summary \
+	# The system python3, which has python3-ply (lab/deps.sh), for
+	# scripts/spdxcheck.py, not one a pyenv or venv puts first on PATH.
+	(cd "$TREE" && PATH=/usr/bin:$PATH ./scripts/checkpatch.pl --strict -q --no-summary \
 		--ignore MISSING_SIGN_OFF,UNKNOWN_COMMIT_ID "$p") || rc=1
 	# The commit message: up to the first "---" line.
 	# The commit message (up to the first "---"), joined into one line so

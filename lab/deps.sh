@@ -11,7 +11,7 @@ PKGS=(
 	build-essential flex bison bc libelf-dev libssl-dev kmod cpio xz-utils
 	ccache git perl python3 file
 	rsync			# make headers_install, for the kselftests
-	python3-ply		# checkpatch runs scripts/spdxcheck.py on new files
+	python3-ply python3-git	# checkpatch runs scripts/spdxcheck.py on new files
 	qemu-system-x86		# the VM runner
 	busybox-static		# the guest userland
 	libnuma-dev		# static libnuma.a for ksm_tests
