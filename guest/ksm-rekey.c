@@ -30,39 +30,15 @@
 #define WAIT_S	120
 
 static long page_size;
-static int ntests, failed;
 
-static void tap(int ok, const char *fmt, const char *what)
-{
-	printf("%sok %d ", ok ? "" : "not ", ++ntests);
-	printf(fmt, what);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		failed++;
-}
-
-/* Page @i: a pattern that no other page here has */
-static void fill(char *p, long i)
-{
-	uint64_t *w = (uint64_t *)p, x = 0x9e3779b97f4a7c15ULL * (i + 1);
-	long k;
-
-	for (k = 0; k < page_size / 8; k++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		w[k] = x;
-	}
-}
-
+/* The number of pages at @p that do not hold their pattern */
 static int check(const char *p)
 {
 	char *want = malloc(page_size);
 	long i, bad = 0;
 
 	for (i = 0; i < NPAGES; i++) {
-		fill(want, i);
+		fill_pattern(want, page_size, i, 0);
 		bad += memcmp(want, p + i * page_size, page_size) != 0;
 	}
 	free(want);
@@ -100,7 +76,7 @@ static pid_t holder(void)
 		    madvise(p, NPAGES * page_size, MADV_MERGEABLE))
 			_exit(2);
 		for (i = 0; i < NPAGES; i++)
-			fill(p + i * page_size, i);
+			fill_pattern(p + i * page_size, page_size, i, 0);
 		if (write(fd[1], "r", 1) != 1)
 			_exit(2);
 		while (!verify)
@@ -191,7 +167,7 @@ int main(void)
 	if (!changes) {
 		printf("ok 2 # SKIP nothing here changes the checksums: one page hash, "
 		       "no %s\n", BITS);
-		ntests++;
+		tap_results++;
 	} else {
 		pids[2] = holder();
 		tap(pids[2] > 0 &&
@@ -217,5 +193,5 @@ int main(void)
 	if (cur[0])
 		write_knob("page_hash", cur);
 	write_knob("run", "2");
-	return failed ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }

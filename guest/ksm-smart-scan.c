@@ -32,7 +32,6 @@
  * fails, 4 (skip) without KSM or smart_scan.
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <sys/mman.h>
 #include "ksm-util.h"
@@ -45,7 +44,6 @@
 #define WAIT_S		300
 
 static long page_size;
-static int ntests, failed;
 
 static const char *const knobs[] = {
 	"run", "smart_scan", "pages_to_scan", "sleep_millisecs",
@@ -67,35 +65,6 @@ static void restore_knobs(void)
 		write_knob("run", saved[0]);
 }
 
-static void tap(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d ", ok ? "" : "not ", ++ntests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		failed++;
-}
-
-/* Page @i of pattern @seed: no other (i, seed) gives the same bytes */
-static void fill(char *p, long i, uint64_t seed)
-{
-	uint64_t *w = (uint64_t *)p;
-	uint64_t x = 0x9e3779b97f4a7c15ULL * (i + 1) ^ seed * 0xbf58476d1ce4e5b9ULL;
-	long k;
-
-	for (k = 0; k < page_size / 8; k++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		w[k] = x;
-	}
-}
-
 static char *region(uint64_t seed)
 {
 	size_t len = NPAGES * page_size;
@@ -107,7 +76,7 @@ static char *region(uint64_t seed)
 	    madvise(p, len, MADV_MERGEABLE))
 		return NULL;
 	for (i = 0; i < NPAGES; i++)
-		fill(p + i * page_size, i, seed);
+		fill_pattern(p + i * page_size, page_size, i, seed);
 	return p;
 }
 
@@ -197,8 +166,8 @@ int main(int argc, char **argv)
 	    "smart scan skips at least half of the aged pages");
 
 	for (i = 0; i < NPAGES; i++) {
-		fill(a + i * page_size, i, 3);
-		fill(b + i * page_size, i, 3);
+		fill_pattern(a + i * page_size, page_size, i, 3);
+		fill_pattern(b + i * page_size, page_size, i, 3);
 	}
 	scans = read_knob("full_scans");
 	i = wait_scans(scans + merge_scans, all_merged);
@@ -208,12 +177,12 @@ int main(int argc, char **argv)
 	    "pages made equal after they aged merge within %ld full scans", merge_scans);
 
 	for (i = 0; i < NPAGES; i++) {
-		fill(want, i, 3);
+		fill_pattern(want, page_size, i, 3);
 		bad += memcmp(want, a + i * page_size, page_size) != 0;
 		bad += memcmp(want, b + i * page_size, page_size) != 0;
 	}
 	if (bad)
 		printf("# %ld pages hold wrong bytes\n", bad);
 	tap(!bad, "the merged pages hold what was written");
-	return failed ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }

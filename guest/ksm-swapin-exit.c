@@ -51,6 +51,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "ksm-util.h"
 
 #define NPAGES		256
 #define MERGE_WAIT_S	120
@@ -63,22 +64,7 @@
 #define MAP_AT		((void *)0x500000000000UL)
 
 static long page_size;
-static int results, failures;
 static long smart_scan = -1;	/* as it was before the test, to restore */
-
-static void result(int ok, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("%sok %d ", ok ? "" : "not ", ++results);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
 
 static void skip_all(const char *why)
 {
@@ -338,8 +324,8 @@ int main(void)
 	 * can reach smart scan's longest skip (processed in one scan of
 	 * nine) before B's exist; on kernels that count each page's skips
 	 * from the scan that first saw it (the base kernel, and the series
-	 * before "mm/ksm: let smart scan pick the scans that visit a page by
-	 * its checksum"), B's pages can settle out of phase with A's, and
+	 * before "mm/ksm: let equal pages share smart scan's skip phase"),
+	 * B's pages can settle out of phase with A's, and
 	 * then no scan holds both in the unstable tree: they never merge. On
 	 * the debug kernel that happened in 3 of about 15 runs. This test is
 	 * about swap-in; ksm-smart-scan tests the phases.
@@ -362,7 +348,7 @@ int main(void)
 			break;
 		sleep_ms(100);
 	}
-	result(merged >= NPAGES, "merged %ld of %d pages in %.1f s",
+	tap(merged >= NPAGES, "merged %ld of %d pages in %.1f s",
 	       merged, NPAGES, i / 10.0);
 	if (merged < NPAGES) {
 		print_ksm("after the wait");
@@ -394,13 +380,13 @@ int main(void)
 		if (swapped(swap_a) && swapped(swap_b) && swapped(cached * 8) == 0)
 			break;
 	}
-	result(swapped(swap_a) && swapped(swap_b) && !swapped(cached * 8),
+	tap(swapped(swap_a) && swapped(swap_b) && !swapped(cached * 8),
 	       "swapped out: A %ld kB, B %ld kB (want %ld each), SwapCached %ld kB, %d reclaim writes",
 	       swap_a, swap_b, NPAGES * page_size / 1024, cached, i + 1);
 
 	bad = verify(&a);
 	swap_a = proc_field(a.pid, "status", "VmSwap");
-	result(!bad && swap_a * 1024 < NPAGES * page_size,
+	tap(!bad && swap_a * 1024 < NPAGES * page_size,
 	       "A read its pages back from swap: %d wrong, VmSwap now %ld kB", bad, swap_a);
 
 	/*
@@ -430,12 +416,12 @@ int main(void)
 	copies = field("/proc/vmstat", "ksm_swpin_copy");
 	bad = verify(&b);
 	copies = field("/proc/vmstat", "ksm_swpin_copy") - copies;
-	result(!bad, "B read its pages back after A exited: %d wrong", bad);
-	result(copies >= NPAGES / 2,
+	tap(!bad, "B read its pages back after A exited: %d wrong", bad);
+	tap(copies >= NPAGES / 2,
 	       "B's swap-ins copied %ld pages that A left in the swap cache (want >= %d)",
 	       copies, NPAGES / 2);
 
 	kill(b.pid, SIGKILL);
 	waitpid(b.pid, NULL, 0);
-	return failures ? 1 : 0;
+	return tap_failures ? 1 : 0;
 }

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Small helpers the guest programs share: the time, KSM's sysfs knobs,
- * ksmd's CPU time and starting worker processes. Static functions: each program is one static binary.
+ * ksmd's CPU time, starting worker processes, TAP results and page patterns. Static functions: each program is one static binary.
  */
 #ifndef KSM_UTIL_H
 #define KSM_UTIL_H
 
 #include <ctype.h>
 #include <dirent.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +148,42 @@ static __attribute__((unused)) int start_workers(int n, pid_t *pids,
 			return -1;
 	close(pfd[0]);
 	return 0;
+}
+
+/* TAP results so far, and how many of them failed */
+static int tap_results, tap_failures;
+
+/* One TAP result: "ok N <what>" or "not ok N <what>" */
+static __attribute__((unused, format(printf, 2, 3))) void tap(int ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("%sok %d ", ok ? "" : "not ", ++tap_results);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+	if (!ok)
+		tap_failures++;
+}
+
+/*
+ * Fill the @size bytes at @p with pattern @i of family @seed: no other
+ * (@i, @seed) gives the same bytes.
+ */
+static __attribute__((unused)) void fill_pattern(char *p, long size, long i, uint64_t seed)
+{
+	uint64_t *w = (uint64_t *)p;
+	uint64_t x = 0x9e3779b97f4a7c15ULL * (i + 1) ^ seed * 0xbf58476d1ce4e5b9ULL;
+	long k;
+
+	for (k = 0; k < size / 8; k++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		w[k] = x;
+	}
 }
 
 #endif /* KSM_UTIL_H */
