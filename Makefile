@@ -3,6 +3,10 @@
 
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
+
+# The pinned base (BASE_PACKAGE, BASE_VERSION, ...), for the help text; the
+# scripts read it themselves.
+include lab/base.conf
 .PHONY: help deps tree series kernel check bisect demo stress bench-hash bench-engine send-dry-run clean
 
 help:
@@ -12,7 +16,7 @@ help:
 	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base)"
 	@echo "make bench-hash    KSM page hashes vs their peers, natively (table, CSV, PNG)"
 	@echo "make bench-engine  base vs patched ksmd on four workloads (UML CPU times, QEMU compares)"
-	@echo "make tree          build/linux = Linux 6.12.y + patches/ (KERNEL_SRC=dir: your tree)"
+	@echo "make tree          build/linux = $(BASE_PACKAGE) $(BASE_VERSION) + patches/ (KERNEL_SRC=dir: your tree)"
 	@echo "make series        write build/linux's commits back to patches/"
 	@echo "make kernel        build the patched kernel only"
 	@echo "make send-dry-run  write the series' mails into build/mail/, offline"

@@ -6,8 +6,10 @@
 
 . "$(dirname "$0")/lib.sh"
 
+# The base tree is not among them: lab/fetch-base.sh fetches the version
+# lab/base.conf pins, privately, into build/cache.
 PKGS=(
-	linux-source-6.12	# the base tree
+	debian-archive-keyring	# checks the base's download
 	build-essential flex bison bc libelf-dev libssl-dev kmod cpio xz-utils
 	ccache git perl python3 file
 	rsync			# make headers_install, for the kselftests

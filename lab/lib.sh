@@ -10,14 +10,63 @@ PATCHES=$TOP/patches
 CONFIGS=$TOP/config
 GUEST=$TOP/guest
 
-# The base: Debian's linux-source-6.12 package (6.12.y LTS).
-SRC_PKG=linux-source-6.12
-SRC_TARBALL=/usr/src/$SRC_PKG.tar.xz
 CACHE=$BUILD/cache
 PRISTINE=$CACHE/base.git        # bare repository holding the one base commit
 TREE=$BUILD/linux               # working kernel tree: base + series
+APTDIR=$BUILD/apt               # private apt configuration that fetches the base
+
+# The base: the Debian package lab/base.conf pins. BASE_CONF=FILE reads
+# another record instead (to try a new base without editing the pinned one).
+BASE_CONF=${BASE_CONF:-$TOP/lab/base.conf}
+
+# load_base FILE: set BASE_PACKAGE, BASE_VERSION, BASE_SUITE, BASE_SHA256
+# and BASE_LINUX from a record. It is parsed, not sourced: the same file
+# is included by the Makefile, and a record copied into build/ must not run
+# anything.
+load_base() {
+	local k v
+	BASE_PACKAGE='' BASE_VERSION='' BASE_SUITE='' BASE_SHA256=''
+	[ -f "$1" ] || die "$1 is missing"
+	while IFS='=' read -r k v; do
+		case $k in
+		BASE_PACKAGE | BASE_VERSION | BASE_SUITE | BASE_SHA256) printf -v "$k" '%s' "$v" ;;
+		esac
+	done < <(grep -E '^[A-Z][A-Z0-9_]*=' "$1")
+	if [ -z "$BASE_PACKAGE" ] || [ -z "$BASE_VERSION" ] || [ -z "$BASE_SUITE" ]; then
+		die "$1 must set BASE_PACKAGE, BASE_VERSION and BASE_SUITE"
+	fi
+	# Debian's version of a kernel package is the upstream one, "-", and
+	# Debian's revision: 6.12.117-1~deb12u1 holds Linux 6.12.117.
+	BASE_LINUX=${BASE_VERSION%%-*}
+	BASE_LINUX=${BASE_LINUX#*:}
+}
+
+# The record as stored next to what was made from it (build/cache/base.git,
+# build/linux/.git): when it differs from lab/base.conf, they are made anew.
+base_record() {
+	printf 'BASE_PACKAGE=%s\nBASE_VERSION=%s\nBASE_SUITE=%s\nBASE_SHA256=%s\n' \
+		"$BASE_PACKAGE" "$BASE_VERSION" "$BASE_SUITE" "$BASE_SHA256"
+}
+
+# The cover letter's "Based on" line: generated from the record, never
+# written by hand.
+based_on_line() {
+	echo "Based on Linux $BASE_LINUX (Debian $BASE_PACKAGE $BASE_VERSION)."
+}
+
+# sync_based_on: the cover text on stdin with its "Based on Linux" line
+# replaced by the one for the loaded record, or the line added as a last
+# paragraph when the text has none.
+sync_based_on() {
+	awk -v line="$(based_on_line)" '
+	/^Based on Linux / { print line; done = 1; next }
+	{ print }
+	END { if (!done) { print ""; print line } }'
+}
 
 # Fixed identity and timestamps keep commits, patches and builds reproducible.
+# They are for what the lab makes inside build/ only: lab/tree.sh unsets them
+# before it commits into a tree of your own (KERNEL_SRC).
 export GIT_AUTHOR_NAME=ksm-next GIT_AUTHOR_EMAIL=ksm-next@invalid
 export GIT_COMMITTER_NAME=ksm-next GIT_COMMITTER_EMAIL=ksm-next@invalid
 export KBUILD_BUILD_USER=ksm-next KBUILD_BUILD_HOST=lab
@@ -44,3 +93,5 @@ qemu_accel() {
 base_version() {
 	make -s -C "$1" kernelversion 2>/dev/null
 }
+
+load_base "$BASE_CONF"

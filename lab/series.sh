@@ -4,10 +4,13 @@
 # Export the commits above "base" in build/linux to patches/: numbered
 # format-patch files, the quilt-style "series" file, and the cover letter
 # (patches/cover-letter.txt; its subject and text come from the branch
-# description, which lab/tree.sh fills from the same file).
+# description, which lab/tree.sh fills from the same file). The cover
+# letter's "Based on" line is generated from the record of the base
+# build/linux was made from, like its base-commit.
 #
 # The output is stable: no commit hashes (--zero-commit), no git version
-# signature, and the cover letter is dated like the newest patch, so
+# signature, index lines of one length, and the cover letter is dated like
+# the newest patch, so
 # `make tree && make series` leaves patches/ byte-identical.
 
 . "$(dirname "$0")/lib.sh"
@@ -20,17 +23,29 @@ fi
 n=$(git -C "$TREE" rev-list --count base..HEAD)
 [ "$n" -gt 0 ] || die "no commits above base in build/linux"
 
-branch=$(git -C "$TREE" symbolic-ref --short -q HEAD || echo ksm-next)
-desc=$(git -C "$TREE" config "branch.$branch.description" || true)
+# The base is the one build/linux holds: lab/base.conf may have moved on
+# while commits wait to be written back, and make tree would refuse to
+# move the tree before they are.
+if [ -f "$TREE/.git/ksm-next-base" ]; then
+	pinned=$(base_record)
+	load_base "$TREE/.git/ksm-next-base"
+	[ "$(base_record)" = "$pinned" ] ||
+		log "build/linux is on $BASE_PACKAGE $BASE_VERSION, not the one ${BASE_CONF#"$TOP"/} pins: make tree moves it"
+fi
 ver=$(base_version "$TREE")
-case $desc in
-*"$ver"*) ;;
-*) die "the cover letter (branch description of $branch) must name the base, Linux $ver" ;;
-esac
+[ "$ver" = "$BASE_LINUX" ] ||
+	log "warning: build/linux's base is Linux $ver, its record says $BASE_LINUX: run make tree"
+
+# Keep the description's "Based on" line in step with the base.
+branch=$(git -C "$TREE" symbolic-ref --short -q HEAD || echo ksm-next)
+desc=$(git -C "$TREE" config "branch.$branch.description" | sync_based_on || true)
+git -C "$TREE" config "branch.$branch.description" "$desc"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-git -C "$TREE" -c "branch.ksm-next.description=$desc" format-patch -q \
+# core.abbrev: git sizes abbreviated hashes (the diffs' index lines) by
+# the number of objects, which differs between a fresh and a worked-in tree.
+git -C "$TREE" -c core.abbrev=9 -c "branch.ksm-next.description=$desc" format-patch -q \
 	--zero-commit --no-signature --no-numbered --base=base \
 	--cover-letter --cover-from-description=subject \
 	-o "$tmp" base..HEAD

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build the kernel tree: Debian's linux-source-6.12 as one commit tagged
-# "base", with patches/ applied on top by git am, one commit per patch.
+# Build the kernel tree: the Debian linux-source package lab/base.conf pins
+# (fetched by lab/fetch-base.sh) as one commit tagged "base", with patches/
+# applied on top by git am, one commit per patch.
 #
 #   tree.sh                 (re)create build/linux
 #   tree.sh KERNEL_SRC      apply the series to your own kernel git tree, on a
@@ -27,12 +28,14 @@ series_patches() {
 }
 
 # The cover letter's subject and blurb become the branch description, so
-# that lab/series.sh can write them back unchanged.
+# that lab/series.sh can write them back unchanged; its "Based on" line is
+# the one for lab/base.conf.
 cover_description() {
 	local cover=$PATCHES/cover-letter.txt
 
 	if [ ! -f "$cover" ]; then
-		printf 'KSM: next-generation merge engine\n\n(cover letter to be written)\n'
+		printf 'KSM: next-generation merge engine\n\n(cover letter to be written)\n' |
+			sync_based_on
 		return
 	fi
 	awk '
@@ -44,7 +47,7 @@ cover_description() {
 	END {
 		while (n > 0 && lines[n] == "") n--
 		for (i = 1; i <= n; i++) print lines[i]
-	}' "$cover"
+	}' "$cover" | sync_based_on
 }
 
 apply_series() {
@@ -58,31 +61,49 @@ $out"
 	done
 }
 
+# build/cache/base.git: the base .deb's tarball as one commit, tagged base.
+# Its message, identity and dates come from the record only, so the commit,
+# and the cover letter's base-commit, is the same on every machine. The
+# record it was made from is kept in it (ksm-next-base); another record
+# makes it anew.
 make_pristine() {
-	local tmp ver debver
+	local deb unpack tmp ver
 
-	[ -f "$SRC_TARBALL" ] || die "$SRC_TARBALL is missing: run lab/deps.sh (apt-get install $SRC_PKG)"
-	log "unpacking $SRC_TARBALL (once; cached in $PRISTINE)"
-	rm -rf "$CACHE/unpack" "$PRISTINE"
-	mkdir -p "$CACHE/unpack"
-	tar -C "$CACHE/unpack" -xf "$SRC_TARBALL"
-	tmp=$CACHE/unpack/$SRC_PKG
+	if [ "$(cat "$PRISTINE/ksm-next-base" 2>/dev/null)" = "$(base_record)" ]; then
+		return 0
+	fi
+	deb=$(bash "$TOP/lab/fetch-base.sh")
+	log "unpacking $BASE_PACKAGE $BASE_VERSION (once; cached in ${PRISTINE#"$TOP"/})"
+	mkdir -p "$CACHE"
+	unpack=$(mktemp -d "$CACHE/unpack.XXXXXX")
+	# shellcheck disable=SC2064 # expand now: $unpack is local
+	trap "rm -rf '$unpack'" EXIT
+	dpkg-deb --fsys-tarfile "$deb" | tar -xO "./usr/src/$BASE_PACKAGE.tar.xz" |
+		tar -C "$unpack" -xJ
+	tmp=$unpack/$BASE_PACKAGE
+	[ -f "$tmp/Makefile" ] || die "$deb holds no $BASE_PACKAGE/ tree in usr/src/$BASE_PACKAGE.tar.xz"
 	ver=$(base_version "$tmp")
-	debver=$(dpkg-query -W -f '${Version}' "$SRC_PKG" 2>/dev/null || echo unknown)
+	[ "$ver" = "$BASE_LINUX" ] ||
+		die "$BASE_PACKAGE $BASE_VERSION holds Linux $ver, not $BASE_LINUX as its version says"
 	git -C "$tmp" init -q -b upstream
 	git -C "$tmp" config core.autocrlf false
 	# Debian's tarball may ship a .gitignore-hidden file or two: add with -f.
 	git -C "$tmp" add -A -f .
 	GIT_AUTHOR_DATE='2026-01-01T00:00:00Z' GIT_COMMITTER_DATE='2026-01-01T00:00:00Z' \
-		git -C "$tmp" commit -q -m "Linux $ver" \
-		-m "Unpacked from Debian's $SRC_PKG $debver."
+		git -C "$tmp" commit -q -m "Linux $BASE_LINUX" \
+		-m "Unpacked from Debian's $BASE_PACKAGE $BASE_VERSION."
 	git -C "$tmp" tag base
+	rm -rf "$PRISTINE"
 	git clone -q --bare "$tmp" "$PRISTINE"
-	rm -rf "$CACHE/unpack"
+	base_record >"$PRISTINE/ksm-next-base"
+	rm -rf "$unpack"
+	trap - EXIT
 }
 
 tree_build_linux() {
-	[ -d "$PRISTINE" ] || make_pristine
+	local head synced
+
+	make_pristine
 	if [ -d "$TREE/.git" ]; then
 		if [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then
 			die "build/linux has uncommitted changes; commit or stash them first"
@@ -100,6 +121,9 @@ tree_build_linux() {
 		if [ "$head" != "$(git -C "$TREE" rev-parse base)" ]; then
 			git -C "$TREE" update-ref "refs/backup/$(date +%Y%m%d-%H%M%S)" HEAD
 		fi
+		# The base may have moved (lab/base.conf): take the tag from
+		# base.git; the old commits stay reachable from refs/backup/.
+		git -C "$TREE" fetch -q --no-tags "$PRISTINE" "+refs/tags/base:refs/tags/base"
 		git -C "$TREE" checkout -q -B ksm-next base
 		git -C "$TREE" clean -q -fdx -e .b4-config
 	else
@@ -113,6 +137,7 @@ tree_build_linux() {
 	grep -qx '.b4-config' "$TREE/.git/info/exclude" 2>/dev/null ||
 		echo '.b4-config' >>"$TREE/.git/info/exclude"
 	git -C "$TREE" config branch.ksm-next.description "$(cover_description)"
+	base_record >"$TREE/.git/ksm-next-base"
 	apply_series "$TREE"
 	git -C "$TREE" rev-parse HEAD >"$TREE/.git/ksm-next-synced"
 	log "build/linux: $(git -C "$TREE" rev-list --count base..HEAD) patches on Linux $(base_version "$TREE")"
@@ -135,6 +160,9 @@ tree_user() {
 	# Remove the worktree on any exit; the branch stays.
 	# shellcheck disable=SC2064 # expand now: $src and $wt are local
 	trap "git -C '$src' worktree remove --force '$wt' 2>/dev/null || true" EXIT
+	# Your tree, your commits: git am keeps each patch's author and makes
+	# you the committer, not the lab's fixed identity.
+	unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
 	apply_series "$wt"
 	log "$src: branch $branch = $(git -C "$src" rev-parse --abbrev-ref HEAD 2>/dev/null || echo HEAD) + $(series_patches | wc -l) patches (your checked-out branch is unchanged)"
 }
