@@ -4,7 +4,8 @@
 # make check: everything CI runs.
 #
 #  1. install what is missing (lab/deps.sh)
-#  2. build/linux from patches/ (lab/tree.sh)
+#  2. fetch the base lab/base.conf pins (lab/fetch-base.sh) and make
+#     build/linux from it and patches/ (lab/tree.sh)
 #  3. checkpatch.pl --strict on every patch (lab/checkpatch.sh)
 #  4. build the patched kernel, its debug build (config/debug.config: KASAN,
 #     lockdep, DEBUG_VM, ...) and the initramfs
@@ -14,7 +15,11 @@
 #  6. print the merged TAP and "N passed, N failed, N skipped"; exit 1 on
 #     any failure
 #
-# Logs: build/logs/.
+# A step before the boots (1, 2, 4) that fails ends the run there, with the
+# same TAP and summary: the step counts as one failed result, named after
+# its error, and its output stays above it behind "# ".
+#
+# Logs: build/logs/ (<step>.log for the steps before the boots).
 
 . "$(dirname "$0")/lib.sh"
 
@@ -36,13 +41,50 @@ CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,sysfs-input,stress,re
 	debug:hash-xxhash,kselftests,sysfs-input,stress-debug,rekey,smart-scan"}
 LOGS=$BUILD/logs
 start=$(date +%s)
-
-bash "$TOP/lab/deps.sh"
-[ -s "$PATCHES/series" ] || die "patches/series is missing or empty"
-bash "$TOP/lab/tree.sh"
 mkdir -p "$LOGS"
 rm -f "$LOGS"/*.tap "$LOGS"/*.reports
 streams=()
+
+summary() {
+	log "make check took $(($(date +%s) - start)) s"
+	bash "$TOP/lab/tap-merge.sh" "${streams[@]}" | tee "$LOGS/check.tap"
+	exit "${PIPESTATUS[0]}"
+}
+
+# step NAME CMD...: run one step before the boots as a one-result TAP
+# stream. Its stderr is shown as it runs and kept in build/logs/NAME.log,
+# its stdout (a path the next steps need) in $step_out. On failure the
+# result is named after the step's last "error: " line, and check.sh goes
+# straight to the summary: a failed step leaves nothing to boot.
+step() {
+	local name=$1 tap=$LOGS/$1.tap log=$LOGS/$1.log rc=0 why
+	shift
+	{ "$@" 2>&1 >"$LOGS/$name.out" | tee "$log" >&2; } || rc=$?
+	step_out=$(cat "$LOGS/$name.out")
+	rm -f "$LOGS/$name.out"
+	streams+=("$name:$tap")
+	if [ "$rc" -eq 0 ]; then
+		printf 'TAP version 13\n1..1\nok 1 done\n' >"$tap"
+		return 0
+	fi
+	why=$(sed -n 's/^error: \(.*[^:]\):*$/\1/p' "$log" | tail -n 1)
+	{
+		printf 'TAP version 13\n1..1\n'
+		tail -n 40 "$log" | sed 's/^/# /'
+		printf 'not ok 1 %s\n' "${why:-failed (exit $rc), see build/logs/$name.log}"
+	} >"$tap"
+	summary
+}
+
+# shellcheck disable=SC2317 # run through step
+make_tree() {
+	[ -s "$PATCHES/series" ] || die "patches/series is missing or empty"
+	bash "$TOP/lab/tree.sh"
+}
+
+step deps bash "$TOP/lab/deps.sh"
+step base bash "$TOP/lab/fetch-base.sh"
+step tree make_tree
 
 # checkpatch: one result per patch.
 cp_tap=$LOGS/checkpatch.tap
@@ -63,9 +105,12 @@ cp_tap=$LOGS/checkpatch.tap
 streams+=("checkpatch:$cp_tap")
 
 declare -A kernel
-kernel[patched]=$(bash "$TOP/lab/build-kernel.sh" patched)
-kernel[debug]=$(FRAGMENTS="lab debug" bash "$TOP/lab/build-kernel.sh" patched)
-initrd=$(bash "$TOP/lab/initramfs.sh" patched)
+step kernel-patched bash "$TOP/lab/build-kernel.sh" patched
+kernel[patched]=$step_out
+step kernel-debug env FRAGMENTS="lab debug" bash "$TOP/lab/build-kernel.sh" patched
+kernel[debug]=$step_out
+step initramfs bash "$TOP/lab/initramfs.sh" patched
+initrd=$step_out
 
 for boot in $CHECK_BOOTS; do
 	k=${boot%%:*} plan=${boot#*:}
@@ -91,6 +136,4 @@ for boot in $CHECK_BOOTS; do
 	[ -f "$kunit" ] && streams+=("$suite/kunit:$kunit")
 done
 
-log "make check took $(($(date +%s) - start)) s"
-bash "$TOP/lab/tap-merge.sh" "${streams[@]}" | tee "$LOGS/check.tap"
-exit "${PIPESTATUS[0]}"
+summary

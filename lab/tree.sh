@@ -55,6 +55,11 @@ apply_series() {
 	for p in $(series_patches); do
 		if ! out=$(git -C "$tree" am --keep-cr "$p" 2>&1); then
 			git -C "$tree" am --abort >/dev/null 2>&1 || true
+			# The patches applied so far are patches/' own: the next
+			# make tree may reset them without FORCE.
+			if [ "$tree" = "$TREE" ]; then
+				git -C "$tree" rev-parse HEAD >"$tree/.git/ksm-next-synced"
+			fi
 			die "patch $(basename "$p") does not apply:
 $out"
 		fi
