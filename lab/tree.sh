@@ -60,8 +60,10 @@ apply_series() {
 			if [ "$tree" = "$TREE" ]; then
 				git -C "$tree" rev-parse HEAD >"$tree/.git/ksm-next-synced"
 			fi
+			# git am's own output, indented: its "error: " lines
+			# are not ours (check.sh names a failure by our last).
 			die "patch $(basename "$p") does not apply:
-$out"
+  ${out//$'\n'/$'\n'  }"
 		fi
 	done
 }
