@@ -89,9 +89,10 @@ qemu_accel() {
 	fi
 }
 
-# Version of the unpacked base, e.g. "6.12.57".
+# Version of the unpacked base, e.g. "6.12.57". --no-print-directory: under
+# `make -C`, the inherited -w would print "Entering directory" into it.
 base_version() {
-	make -s -C "$1" kernelversion 2>/dev/null
+	make -s --no-print-directory -C "$1" kernelversion 2>/dev/null
 }
 
 load_base "$BASE_CONF"
