@@ -121,7 +121,9 @@ download() {
 		esac)"
 	setup_apt "$uri"
 	log "fetching $BASE_PACKAGE $BASE_VERSION from $BASE_SUITE (private apt in ${APTDIR#"$TOP"/}/)"
-	apt-get update -qq >&2 || die "apt-get update of $BASE_SUITE failed (build/apt/sources.list)"
+	# --error-on=any: a failed download is an error, not a warning.
+	apt-get update -qq --error-on=any >&2 ||
+		die "apt-get update of $BASE_SUITE from $uri failed (no network?)"
 	offered=$(apt-cache madison "$BASE_PACKAGE" 2>/dev/null | awk -F'|' '{ gsub(/ /, "", $2); print $2 }')
 	if ! grep -qxF -e "$BASE_VERSION" <<<"$offered"; then
 		die "$BASE_SUITE does not offer $BASE_PACKAGE $BASE_VERSION, which $conf pins; it offers: $(
