@@ -29,8 +29,8 @@ done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
-	die "missing packages: ${missing[*]}; as root run:
-  apt-get install -y ${missing[*]}"
+	die "missing packages: ${missing[*]}
+as root run: apt-get install -y ${missing[*]}"
 fi
 log "installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
