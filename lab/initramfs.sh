@@ -43,20 +43,20 @@ done
 CC=${CC:-gcc}
 cflags=(-O2 -Wall -static -no-pie -U_FORTIFY_SOURCE)
 
-# The tree's own KSM kselftests, built exactly as tools/testing/selftests/mm
-# does, but static.
+# The tree's own KSM kselftests, built by their own Makefile
+# (tools/testing/selftests/mm), static, against the flavour's uapi headers.
 sel=$src/tools/testing/selftests/mm
-ksinc=(-I "$src" -isystem "$hdr" -isystem "$src/tools/include/uapi" -I "$sel")
-for t in ksm_tests ksm_functional_tests; do
-	libs=(-lrt -lpthread -lm)
-	[ "$t" = ksm_tests ] && libs=(-lnuma "${libs[@]}")
-	# Upstream's own compiler warnings go to the log, not the terminal.
-	if ! (cd "$sel" && $CC "${cflags[@]}" "${ksinc[@]}" "$t.c" vm_util.c thp_settings.c \
-		"${libs[@]}" -o "$root/kselftests/$t") >"$out/$t.build.log" 2>&1; then
-		cat "$out/$t.build.log" >&2
-		die "building kselftest $t failed"
-	fi
-done
+kst=$out/kselftests
+rm -rf "$kst"
+mkdir -p "$kst"
+# Upstream's own compiler and linker warnings go to the log, not the terminal.
+if ! make -s -C "$sel" OUTPUT="$kst" CC="$CC" \
+	KHDR_INCLUDES="-isystem $hdr" EXTRA_CFLAGS="-static -no-pie" \
+	"$kst/ksm_tests" "$kst/ksm_functional_tests" >"$out/kselftests.build.log" 2>&1; then
+	cat "$out/kselftests.build.log" >&2
+	die "building the KSM kselftests failed"
+fi
+cp "$kst/ksm_tests" "$kst/ksm_functional_tests" "$root/kselftests/"
 
 # The project's guest programs: one static binary per guest/*.c, scripts as is.
 for c in "$GUEST"/*.c; do
