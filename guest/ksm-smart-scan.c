@@ -6,7 +6,7 @@
  * Smart scan (/sys/kernel/mm/ksm/smart_scan) visits a page that has not
  * merged less and less often as it ages, at most once in nine full scans.
  * Two equal pages merge only when both are visited in the same full scan,
- * since the unstable tree is emptied after each. In Linux 6.12 each page's
+ * since the unstable tree is emptied after each. In Linux 7.3 each page's
  * visits keep the phase of the scan that first saw it, so two pages first
  * seen a few scans apart and then given the same contents (a guest that
  * reads the file another one read long ago) are never visited together

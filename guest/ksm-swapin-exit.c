@@ -7,9 +7,10 @@
  * with unrelated anon_vmas. The first of them to fault it back in gives the
  * swap-cache folio its own anon_vma; if that process then exits, the folio
  * stays in the swap cache, unmapped, pointing at a freed anon_vma, and the
- * next process to fault it must not read that anon_vma. Linux 6.12.117's
- * ksm_might_need_to_copy() did (anon_vma->root): KASAN reports a
- * slab-use-after-free, which the lab's console scan turns into a failure.
+ * next process to fault it must not read that anon_vma. Linux 7.3.4's
+ * ksm_might_need_to_copy() does (anon_vma->root): KASAN reports a
+ * slab-use-after-free (5 boots of 5, plan swapin-exit on the unpatched
+ * debug kernel), which the lab's console scan turns into a failure.
  *
  * Steps: two child processes, A and B, each map the same NPAGES distinct
  * pages at the same address (MADV_MERGEABLE, each its own mmap, so their

@@ -14,7 +14,8 @@
 #
 # ARCH=um builds User-Mode Linux instead (make bench-engine): ARCH=um
 # defconfig plus FRAGMENTS (default "uml"), into build/obj/<flavor>-um;
-# prints the path of the linux binary.
+# prints the path of the linux binary. The patched one has the lab-only
+# patches of bench/uml-patches/ on top.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -46,6 +47,24 @@ if [ "$flavor" = base ]; then
 	head=$(git -C "$TREE" symbolic-ref -q --short HEAD || git -C "$TREE" rev-parse HEAD)
 	trap 'git -C "$TREE" checkout -q "$head"' EXIT
 	git -C "$TREE" checkout -q --detach base
+fi
+# The patched UML kernel of the benchmarks also carries the lab-only patches
+# in bench/uml-patches/ (the x86 page hashes in UML), which are never part of
+# the series: they are applied in a worktree of their own, build/linux-um,
+# reset to build/linux's HEAD for each build.
+if [ "$ARCH" = um ] && [ "$flavor" = patched ] &&
+	compgen -G "$TOP/bench/uml-patches/*.patch" >/dev/null; then
+	src=$BUILD/linux-um
+	if [ ! -d "$src/.git" ] && [ ! -f "$src/.git" ]; then
+		git -C "$TREE" worktree prune
+		git -C "$TREE" worktree add -q --detach "$src" HEAD
+	fi
+	git -C "$src" am --abort >/dev/null 2>&1 || true
+	git -C "$src" checkout -q --detach "$(git -C "$TREE" rev-parse HEAD)"
+	for p in "$TOP"/bench/uml-patches/*.patch; do
+		git -C "$src" am -q --keep-cr "$p" ||
+			die "lab-only patch bench/uml-patches/$(basename "$p") does not apply to build/linux"
+	done
 fi
 [ -f "$src/Makefile" ] || die "no kernel tree at $src: run make tree"
 

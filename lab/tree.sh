@@ -151,7 +151,7 @@ tree_build_linux() {
 }
 
 tree_user() {
-	local src=$1 branch wt
+	local src=$1 branch wt start
 
 	git -C "$src" rev-parse --git-dir >/dev/null 2>&1 || die "$src is not a git tree"
 	branch=ksm-next
@@ -167,10 +167,20 @@ tree_user() {
 	# Remove the worktree on any exit; the branch stays.
 	# shellcheck disable=SC2064 # expand now: $src and $wt are local
 	trap "git -C '$src' worktree remove --force '$wt' 2>/dev/null || true" EXIT
-	# Your tree, your commits: git am keeps each patch's author and makes
-	# you the committer, not the lab's fixed identity.
+	# Your tree, your commits: the lab's fixed identity (ksm-next@invalid,
+	# the patches' From:) stays in build/. Each commit is made under your
+	# own git identity, author and committer, ready for your Signed-off-by.
 	unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
+	git -C "$wt" var GIT_AUTHOR_IDENT >/dev/null ||
+		die "$src has no git identity: set user.name and user.email there"
+	start=$(git -C "$wt" rev-parse HEAD)
 	apply_series "$wt"
+	if ! out=$(git -C "$wt" rebase -q --exec \
+		'git commit -q --amend --no-edit --reset-author' "$start" 2>&1); then
+		git -C "$wt" rebase --abort >/dev/null 2>&1 || true
+		die "could not take the series' commits under your identity in $src:
+$out"
+	fi
 	log "$src: branch $branch = $(git -C "$src" rev-parse --abbrev-ref HEAD 2>/dev/null || echo HEAD) + $(series_patches | wc -l) patches (your checked-out branch is unchanged)"
 }
 
