@@ -54,13 +54,21 @@ fi
 # reset to build/linux's HEAD for each build.
 if [ "$ARCH" = um ] && [ "$flavor" = patched ] &&
 	compgen -G "$TOP/bench/uml-patches/*.patch" >/dev/null; then
+	# It is made from build/linux's HEAD commit: edits not committed there
+	# would be missing from it.
+	if [ -n "$(git -C "$TREE" status --porcelain --untracked-files=no)" ]; then
+		die "build/linux has uncommitted changes; commit them before building the UML kernel"
+	fi
 	src=$BUILD/linux-um
-	if [ ! -d "$src/.git" ] && [ ! -f "$src/.git" ]; then
+	# A worktree of an earlier build/linux, or none: make it anew.
+	if [ "$(git -C "$src" rev-parse --path-format=absolute --git-common-dir 2>/dev/null)" != "$(git -C "$TREE" rev-parse --path-format=absolute --git-common-dir)" ]; then
+		rm -rf "$src"
 		git -C "$TREE" worktree prune
 		git -C "$TREE" worktree add -q --detach "$src" HEAD
 	fi
 	git -C "$src" am --abort >/dev/null 2>&1 || true
-	git -C "$src" checkout -q --detach "$(git -C "$TREE" rev-parse HEAD)"
+	git -C "$src" reset -q --hard "$(git -C "$TREE" rev-parse HEAD)"
+	git -C "$src" clean -q -fdx
 	for p in "$TOP"/bench/uml-patches/*.patch; do
 		git -C "$src" am -q --keep-cr "$p" ||
 			die "lab-only patch bench/uml-patches/$(basename "$p") does not apply to build/linux"

@@ -65,10 +65,30 @@ sync_based_on() {
 }
 
 # Fixed identity and timestamps keep commits, patches and builds reproducible.
-# They are for what the lab makes inside build/ only: lab/tree.sh unsets them
-# before it commits into a tree of your own (KERNEL_SRC).
+# They are for what the lab makes inside build/ only: lab/tree.sh goes back to
+# yours (user_identity) before it commits into a tree of your own (KERNEL_SRC).
+# The caller's own identity variables, if any, are kept for user_identity.
+for v in GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL; do
+	if [ -n "${!v+set}" ]; then
+		declare "USER_$v=${!v}"
+	fi
+done
 export GIT_AUTHOR_NAME=ksm-next GIT_AUTHOR_EMAIL=ksm-next@invalid
 export GIT_COMMITTER_NAME=ksm-next GIT_COMMITTER_EMAIL=ksm-next@invalid
+
+# Back to the caller's git identity: the one their environment set, or else
+# the one their git config gives.
+user_identity() {
+	local v u
+	for v in GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL; do
+		u=USER_$v
+		if [ -n "${!u+set}" ]; then
+			export "$v=${!u}"
+		else
+			unset "$v"
+		fi
+	done
+}
 export KBUILD_BUILD_USER=ksm-next KBUILD_BUILD_HOST=lab
 export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 

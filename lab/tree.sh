@@ -51,9 +51,12 @@ cover_description() {
 }
 
 apply_series() {
-	local tree=$1 p
-	for p in $(series_patches); do
-		if ! out=$(git -C "$tree" am --keep-cr "$p" 2>&1); then
+	local tree=$1 p list
+	# An assignment, so that a die in series_patches stops us here.
+	list=$(series_patches)
+	for p in $list; do
+		# No hooks of the tree's own: they could edit or refuse a patch.
+		if ! out=$(git -C "$tree" -c core.hooksPath=/dev/null am --keep-cr "$p" 2>&1); then
 			git -C "$tree" am --abort >/dev/null 2>&1 || true
 			# The patches applied so far are patches/' own: the next
 			# make tree may reset them without FORCE.
@@ -151,9 +154,16 @@ tree_build_linux() {
 }
 
 tree_user() {
-	local src=$1 branch wt start
+	local src=$1 branch wt start out
 
 	git -C "$src" rev-parse --git-dir >/dev/null 2>&1 || die "$src is not a git tree"
+	[ "$src" != "$TOP" ] || die "KERNEL_SRC is this repository; give your kernel tree"
+	# Your tree, your commits: the lab's fixed identity (ksm-next@invalid,
+	# the patches' From:) stays in build/. Each commit is made under your
+	# own git identity, author and committer, ready for your Signed-off-by.
+	user_identity
+	git -C "$src" var GIT_AUTHOR_IDENT >/dev/null 2>&1 ||
+		die "$src has no git identity: set user.name and user.email there"
 	branch=ksm-next
 	while git -C "$src" rev-parse -q --verify "refs/heads/$branch" >/dev/null; do
 		branch=ksm-next-$(date +%Y%m%d-%H%M%S)
@@ -164,28 +174,30 @@ tree_user() {
 	mkdir -p "$BUILD"
 	git -C "$src" worktree prune
 	git -C "$src" worktree add -q -b "$branch" "$wt" HEAD
-	# Remove the worktree on any exit; the branch stays.
-	# shellcheck disable=SC2064 # expand now: $src and $wt are local
-	trap "git -C '$src' worktree remove --force '$wt' 2>/dev/null || true" EXIT
-	# Your tree, your commits: the lab's fixed identity (ksm-next@invalid,
-	# the patches' From:) stays in build/. Each commit is made under your
-	# own git identity, author and committer, ready for your Signed-off-by.
-	unset GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
-	git -C "$wt" var GIT_AUTHOR_IDENT >/dev/null ||
-		die "$src has no git identity: set user.name and user.email there"
+	# Remove the worktree on any exit; the branch too, unless the series
+	# is all on it under your identity.
+	done_ok=
+	# shellcheck disable=SC2064 # expand now: $src, $wt, $branch are local
+	trap "git -C '$src' worktree remove --force '$wt' 2>/dev/null || true
+		[ -n \"\$done_ok\" ] || git -C '$src' branch -q -D '$branch' 2>/dev/null || true" EXIT
 	start=$(git -C "$wt" rev-parse HEAD)
 	apply_series "$wt"
-	if ! out=$(git -C "$wt" rebase -q --exec \
-		'git commit -q --amend --no-edit --reset-author' "$start" 2>&1); then
+	if ! out=$(git -C "$wt" -c core.hooksPath=/dev/null rebase -q --exec \
+		'git -c core.hooksPath=/dev/null commit -q --amend --no-edit --cleanup=verbatim --reset-author' \
+		"$start" 2>&1); then
 		git -C "$wt" rebase --abort >/dev/null 2>&1 || true
 		die "could not take the series' commits under your identity in $src:
 $out"
 	fi
+	done_ok=1
 	log "$src: branch $branch = $(git -C "$src" rev-parse --abbrev-ref HEAD 2>/dev/null || echo HEAD) + $(series_patches | wc -l) patches (your checked-out branch is unchanged)"
 }
 
 case $# in
 0) tree_build_linux ;;
-1) tree_user "$(cd "$1" && pwd)" ;;
+1)
+	src=$(cd "$1" 2>/dev/null && pwd) || die "KERNEL_SRC=$1: no such directory"
+	tree_user "$src"
+	;;
 *) usage ;;
 esac
