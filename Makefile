@@ -55,7 +55,7 @@ bench-engine:
 	SIZES="$(SIZES)" QEMU_SIZES="$(QEMU_SIZES)" SCENARIOS="$(SCENARIOS)" PARTS="$(PARTS)" bash lab/bench-engine.sh
 
 bench-patches:
-	FROM="$(FROM)" TO="$(TO)" SCENARIOS="$(SCENARIOS)" MIB="$(MIB)" RUNS="$(RUNS)" HASH="$(HASH)" bash lab/bench-patches.sh
+	FROM="$(FROM)" TO="$(TO)" SCENARIOS="$(SCENARIOS)" MIB="$(MIB)" RUNS="$(RUNS)" HASH="$(HASH)" BASE="$(BASE)" bash lab/bench-patches.sh
 
 send-dry-run:
 	bash lab/send-dry-run.sh

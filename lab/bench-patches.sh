@@ -11,12 +11,13 @@
 # (default 2048) RUNS times in each boot (default 2), with ksm.hash=HASH
 # when HASH is set (before "mm/ksm: time the page hashes over a tick of
 # a coarse clock", UML's boot timing cannot tell the hashes apart and
-# takes xxhash). Each patch's
+# takes xxhash); BASE=0 leaves the base out. Each patch's
 # kernel is build/linux checked out at that patch, detached; the branch
 # is restored on any exit. Prints one table, ksmd CPU per scanned page
 # and, for vm, the time it took to converge, and writes
 # build/bench-patches.txt and .csv. REPORT_ONLY=1 prints the table again
-# from the logs. Needs an idle machine; each patch takes 4-8 minutes.
+# from the console logs. Needs an idle machine; each boot takes 6-10
+# minutes.
 
 . "$(dirname "$0")/lib.sh"
 
@@ -24,14 +25,15 @@ SCENARIOS=${SCENARIOS:-unique prefix vm}
 MIB=${MIB:-2048}
 RUNS=${RUNS:-2}
 HASH=${HASH:-}
-FROM=${FROM:-14}
+FROM=$((10#${FROM:-14}))
+BASE=${BASE:-1}
 LOGS=$BUILD/logs
 out=$BUILD/bench-patches.txt
 csv=$BUILD/bench-patches.csv
 
 [ -d "$TREE/.git" ] || die "no build/linux: run make tree"
 mapfile -t commits < <(git -C "$TREE" rev-list --reverse base..HEAD)
-TO=${TO:-${#commits[@]}}
+TO=$((10#${TO:-${#commits[@]}}))
 [ "$FROM" -ge 1 ] && [ "$TO" -le "${#commits[@]}" ] && [ "$FROM" -le "$TO" ] ||
 	die "FROM=$FROM TO=$TO: patch numbers from 1 to ${#commits[@]}"
 
@@ -41,7 +43,8 @@ for ((r = 0; r < RUNS; r++)); do
 		bench=$bench${bench:+,}$s:$MIB
 	done
 done
-names=(base)
+names=()
+[ "$BASE" = 0 ] || names=(base)
 for ((i = FROM; i <= TO; i++)); do
 	names+=("$(printf '%04d' "$i")")
 done
@@ -80,14 +83,14 @@ spread() { # the values on stdin as "a b ..."
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "page hash: ${HASH:-chosen at boot}"
 	echo "KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0; ksmd CPU per scanned page (us);"
-	echo "vm: seconds until merged; ratio: against the streaming-read limit of the same boot"
+	echo "vm: also the seconds until merged; the CSV has the streaming-read limit of each boot"
 	echo
 	printf '%-5s %-50s' patch subject
 	for s in $SCENARIOS; do printf ' | %-24s' "$s"; done
 	echo
 	echo "patch,scenario,run,cpu_per_page_us,converge_s,stream_ns_per_page,pages_sharing" >"$csv"
 	for n in "${names[@]}"; do
-		log=$LOGS/bench-patches-$n.tap
+		log=$LOGS/bench-patches-$n.console.log
 		[ -f "$log" ] || continue
 		if [ "$n" = base ]; then
 			subject="(the base, $(base_version "$TREE"))"
@@ -98,7 +101,8 @@ spread() { # the values on stdin as "a b ..."
 		for s in $SCENARIOS; do
 			lines=$(sed -n "s/^[# ]*ksm-engine-bench: \(scenario=$s mib=$MIB .*\)/\1/p" "$log")
 			v=$(echo "$lines" | field cpu_per_page_us | spread)
-			[ "$s" != vm ] || v="$v, $(echo "$lines" | field converge_s | spread) s"
+			[ "$s" != vm ] || [ -z "$v" ] || v="$v, $(echo "$lines" | field converge_s | spread) s"
+			[ -n "$v" ] || v=-
 			printf ' | %-24s' "$v"
 			r=0
 			while read -r l; do
