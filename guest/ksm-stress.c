@@ -1287,10 +1287,22 @@ static int ctl_restore(void)
 		k = busy[o];
 		if (!ctl.present[k] || knob_now(k) == strtol(ctl.orig[k], NULL, 10))
 			continue;
-		for (t = 0; t < 20; t++) {
+		/*
+		 * run_store() acts only on a change of run: go through 0 so
+		 * that every try unmerges again, for the mappers that were
+		 * still exiting the time before (a killed worker's fork child
+		 * dies on its own, unwaited).  Up to 10 s: under TCG, with
+		 * memory.high throttling, an exit can take seconds.
+		 */
+		for (t = 0; t < 100; t++) {
+			ksm_write("run", "0");
 			ksm_write("run", "2");
 			if (ksm_write(knob_name[k], ctl.orig[k]) != EBUSY)
 				break;
+			if (t % 20 == 19)
+				out("# %s busy after %d s: pages_shared=%ld stable_node_dups=%ld",
+				    knob_name[k], (t + 1) / 10, ksm_long("pages_shared"),
+				    ksm_long("stable_node_dups"));
 			sleep_ms(100);
 		}
 	}
