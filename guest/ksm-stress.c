@@ -1275,6 +1275,35 @@ static void ctl_flip(void)
 	}
 }
 
+/* Who else is still in our cgroup (a process that may map KSM pages). */
+static void log_cgroup_procs(void)
+{
+	char line[512], path[600], comm[64];
+	FILE *f = fopen("/proc/self/cgroup", "r");
+	int pid;
+
+	if (!f)
+		return;
+	if (!fgets(line, sizeof(line), f) || strncmp(line, "0::", 3)) {
+		fclose(f);
+		return;
+	}
+	fclose(f);
+	line[strcspn(line, "\n")] = '\0';
+	snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cgroup.procs", line + 3);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fscanf(f, "%d", &pid) == 1) {
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		if (read_str(path, comm, sizeof(comm)))
+			snprintf(comm, sizeof(comm), "?");
+		out("#   in our cgroup: pid %d %s%s", pid, comm,
+		    pid == getpid() ? " (this controller)" : "");
+	}
+	fclose(f);
+}
+
 /* Put every knob back; true when all read back their original value. */
 static int ctl_restore(void)
 {
@@ -1299,10 +1328,12 @@ static int ctl_restore(void)
 			ksm_write("run", "2");
 			if (ksm_write(knob_name[k], ctl.orig[k]) != EBUSY)
 				break;
-			if (t % 20 == 19)
+			if (t % 20 == 19) {
 				out("# %s busy after %d s: pages_shared=%ld stable_node_dups=%ld",
 				    knob_name[k], (t + 1) / 10, ksm_long("pages_shared"),
 				    ksm_long("stable_node_dups"));
+				log_cgroup_procs();
+			}
 			sleep_ms(100);
 		}
 	}
