@@ -1318,10 +1318,10 @@ static int ctl_restore(void)
 			continue;
 		/*
 		 * run_store() acts only on a change of run: go through 0 so
-		 * that every try unmerges again, for the mappers that were
-		 * still exiting the time before (a killed worker's fork child
-		 * dies on its own, unwaited).  Up to 10 s: under TCG, with
-		 * memory.high throttling, an exit can take seconds.
+		 * that every try unmerges again, in case a mapper was still
+		 * exiting the time before.  Up to 10 s; while busy, log what
+		 * is still shared and who is still in our cgroup (the cause
+		 * of a knob staying busy here is not yet known).
 		 */
 		for (t = 0; t < 100; t++) {
 			ksm_write("run", "0");
