@@ -42,6 +42,7 @@
  * 4 when the kernel has no KSM.
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <numaif.h>
@@ -1275,6 +1276,27 @@ static void ctl_flip(void)
 	}
 }
 
+/* A process's state and where in the kernel it waits (/proc/PID/stack). */
+static void log_task(int pid)
+{
+	char path[64], line[256];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (f && fgets(line, sizeof(line), f))
+		out("#     stat: %.*s", (int)strcspn(line, "\n"), line);
+	if (f)
+		fclose(f);
+	snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+	f = fopen(path, "r");
+	while (f && n++ < 12 && fgets(line, sizeof(line), f))
+		out("#     %.*s", (int)strcspn(line, "\n"), line);
+	if (f)
+		fclose(f);
+}
+
 /* Who else is still in our cgroup (a process that may map KSM pages). */
 static void log_cgroup_procs(void)
 {
@@ -1300,8 +1322,180 @@ static void log_cgroup_procs(void)
 			snprintf(comm, sizeof(comm), "?");
 		out("#   in our cgroup: pid %d %s%s", pid, comm,
 		    pid == getpid() ? " (this controller)" : "");
+		if (pid != getpid())
+			log_task(pid);
 	}
 	fclose(f);
+}
+
+/*
+ * Every KSM page that is still mapped (/proc/kpageflags, /proc/kpagecount)
+ * and which processes map it (/proc/PID/pagemap): who keeps a stable node
+ * busy once our workers are gone.
+ */
+#ifndef KPF_KSM
+#define KPF_KSM 21
+#endif
+#define MAX_MAPPED 16
+static void log_mappers(const unsigned long *pfns, int n);
+
+static void log_ksm_mappers(void)
+{
+	unsigned long pfns[MAX_MAPPED], pfn;
+	uint64_t flags[512], cnt;
+	int ff, fc, n = 0, i;
+	ssize_t r;
+
+	ff = open("/proc/kpageflags", O_RDONLY);
+	fc = open("/proc/kpagecount", O_RDONLY);
+	if (ff < 0 || fc < 0) {
+		out("#   no /proc/kpageflags or /proc/kpagecount");
+		goto out_fds;
+	}
+	for (pfn = 0; (r = pread(ff, flags, sizeof(flags), pfn * 8)) > 0; pfn += r / 8)
+		for (i = 0; i < r / 8; i++) {
+			if (!(flags[i] >> KPF_KSM & 1))
+				continue;
+			if (pread(fc, &cnt, 8, (pfn + i) * 8) != 8 || !cnt)
+				continue;
+			if (n < MAX_MAPPED)
+				out("#   ksm page pfn %#lx mapcount %llu kpageflags %#llx",
+				    pfn + i, (unsigned long long)cnt,
+				    (unsigned long long)flags[i]);
+			if (n < MAX_MAPPED)
+				pfns[n] = pfn + i;
+			n++;
+		}
+	out("#   %d ksm pages mapped%s", n, n > MAX_MAPPED ? ", looking for the first 16" : "");
+	log_mappers(pfns, n < MAX_MAPPED ? n : MAX_MAPPED);
+out_fds:
+	if (ff >= 0)
+		close(ff);
+	if (fc >= 0)
+		close(fc);
+}
+
+/* Which processes map one of these n page frames (/proc/PID/pagemap). */
+static void log_mappers(const unsigned long *pfns, int n)
+{
+	unsigned long start, end, a;
+	char path[64], line[512], comm[64];
+	uint64_t pm[512];
+	int fp, i, j, pid, hit;
+	struct dirent *de;
+	FILE *maps;
+	ssize_t r;
+	DIR *d;
+
+	if (!n)
+		return;
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		pid = atoi(de->d_name);
+		if (pid <= 0)
+			continue;
+		hit = 0;
+		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+		maps = fopen(path, "r");
+		snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
+		fp = open(path, O_RDONLY);
+		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+		if (read_str(path, comm, sizeof(comm)))
+			snprintf(comm, sizeof(comm), "?");
+		while (maps && fp >= 0 && fgets(line, sizeof(line), maps)) {
+			if (sscanf(line, "%lx-%lx", &start, &end) != 2)
+				continue;
+			for (a = start; a < end; a += r / 8 * g.ps) {
+				r = pread(fp, pm, sizeof(pm), a / g.ps * 8);
+				if (r <= 0)
+					break;
+				for (i = 0; i < r / 8 && a + i * g.ps < end; i++) {
+					if (!(pm[i] >> 63))
+						continue;
+					for (j = 0; j < n; j++) {
+						if ((pm[i] & ((1ULL << 55) - 1)) != pfns[j])
+							continue;
+						hit = 1;
+						out("#   pfn %#lx mapped by pid %d %s at %#lx in %.*s",
+						    pfns[j], pid, comm, a + i * g.ps,
+						    (int)strcspn(line, "\n"), line);
+					}
+				}
+			}
+		}
+		if (maps)
+			fclose(maps);
+		if (fp >= 0)
+			close(fp);
+		if (hit)
+			log_task(pid);
+	}
+	if (d)
+		closedir(d);
+}
+
+/* How many KSM pages this process maps (/proc/self/pagemap, /proc/kpageflags). */
+static long own_ksm_pages(void)
+{
+	unsigned long start, end, a;
+	uint64_t pm[512], fl;
+	char line[512];
+	long n = 0;
+	int fp, ff, i;
+	FILE *maps;
+	ssize_t r;
+
+	maps = fopen("/proc/self/maps", "r");
+	fp = open("/proc/self/pagemap", O_RDONLY);
+	ff = open("/proc/kpageflags", O_RDONLY);
+	if (!maps || fp < 0 || ff < 0) {
+		n = -1;
+		goto out;
+	}
+	while (fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2)
+			continue;
+		for (a = start; a < end; a += r / 8 * g.ps) {
+			r = pread(fp, pm, sizeof(pm), a / g.ps * 8);
+			if (r <= 0)
+				break;
+			for (i = 0; i < r / 8 && a + i * g.ps < end; i++)
+				if (pm[i] >> 63 &&
+				    pread(ff, &fl, 8, (pm[i] & ((1ULL << 55) - 1)) * 8) == 8 &&
+				    fl >> KPF_KSM & 1)
+					n++;
+		}
+	}
+out:
+	if (maps)
+		fclose(maps);
+	if (fp >= 0)
+		close(fp);
+	if (ff >= 0)
+		close(ff);
+	return n;
+}
+
+/*
+ * The workers are forked from this controller, and a merge-any worker
+ * (PR_SET_MEMORY_MERGE) makes every page it inherited mergeable, pages it
+ * still shares copy-on-write with us included. KSM turns such a page into
+ * a KSM page in place, and our page table then maps it too. We never asked
+ * for KSM, so run=2 does not unmerge our mm: a KSM page we map keeps
+ * max_page_sharing and merge_across_nodes busy (-EBUSY) until we exit.
+ * Once the workers are gone, unmerge our own pages: turning merge-any on
+ * and off again unmerges every VMA.
+ */
+static void unmerge_own_pages(void)
+{
+	long n = own_ksm_pages();
+
+	if (n <= 0)
+		return;
+	if (prctl(PR_SET_MEMORY_MERGE, 1, 0, 0, 0) || prctl(PR_SET_MEMORY_MERGE, 0, 0, 0, 0))
+		out("# controller: prctl(PR_SET_MEMORY_MERGE): %s", strerror(errno));
+	out("# the controller mapped %ld KSM pages inherited by merge-any workers; "
+	    "%ld after unmerging them", n, own_ksm_pages());
 }
 
 /* Put every knob back; true when all read back their original value. */
@@ -1320,8 +1514,8 @@ static int ctl_restore(void)
 		 * run_store() acts only on a change of run: go through 0 so
 		 * that every try unmerges again, in case a mapper was still
 		 * exiting the time before.  Up to 10 s; while busy, log what
-		 * is still shared and who is still in our cgroup (the cause
-		 * of a knob staying busy here is not yet known).
+		 * is still shared, who is still in our cgroup and which
+		 * processes map the KSM pages that keep the knob busy.
 		 */
 		for (t = 0; t < 100; t++) {
 			ksm_write("run", "0");
@@ -1333,6 +1527,8 @@ static int ctl_restore(void)
 				    knob_name[k], (t + 1) / 10, ksm_long("pages_shared"),
 				    ksm_long("stable_node_dups"));
 				log_cgroup_procs();
+				if (t == 19)
+					log_ksm_mappers();
 			}
 			sleep_ms(100);
 		}
@@ -1706,6 +1902,7 @@ int main(int argc, char **argv)
 	    ksm_long("pages_unshared"), ksm_long("pages_volatile"), ksm_long("ksm_zero_pages"),
 	    ksm_long("stable_node_chains"), ksm_long("stable_node_dups"));
 	wait_workers();
+	unmerge_own_pages();
 	if (ctl.enabled)
 		restored = ctl_restore();
 	/* Our zero pages are gone with the workers: the count should be back. */
