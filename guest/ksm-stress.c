@@ -1366,7 +1366,10 @@ static void log_ksm_mappers(void)
 				pfns[n] = pfn + i;
 			n++;
 		}
-	out("#   %d ksm pages mapped%s", n, n > MAX_MAPPED ? ", looking for the first 16" : "");
+	if (n > MAX_MAPPED)
+		out("#   %d ksm pages mapped, looking for the first %d", n, MAX_MAPPED);
+	else
+		out("#   %d ksm pages mapped", n);
 	log_mappers(pfns, n < MAX_MAPPED ? n : MAX_MAPPED);
 out_fds:
 	if (ff >= 0)
@@ -1522,6 +1525,8 @@ static int ctl_restore(void)
 			ksm_write("run", "2");
 			if (ksm_write(knob_name[k], ctl.orig[k]) != EBUSY)
 				break;
+			/* A worker's fork child may have died only just now. */
+			unmerge_own_pages();
 			if (t % 20 == 19) {
 				out("# %s busy after %d s: pages_shared=%ld stable_node_dups=%ld",
 				    knob_name[k], (t + 1) / 10, ksm_long("pages_shared"),
