@@ -1378,105 +1378,121 @@ out_fds:
 		close(fc);
 }
 
+/*
+ * Call @fn for every page that process @pid ("self" or a number) has
+ * present: its address, its page frame and its line of /proc/PID/maps.
+ * -1 when the process's maps or pagemap cannot be read.
+ */
+static int for_each_present_page(const char *pid,
+				 void (*fn)(unsigned long addr, unsigned long pfn,
+					    const char *line, void *arg),
+				 void *arg)
+{
+	unsigned long start, end, a;
+	char path[64], line[512];
+	uint64_t pm[512];
+	FILE *maps;
+	ssize_t r;
+	int fp, i;
+
+	snprintf(path, sizeof(path), "/proc/%s/maps", pid);
+	maps = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%s/pagemap", pid);
+	fp = open(path, O_RDONLY);
+	while (maps && fp >= 0 && fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx", &start, &end) != 2)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		for (a = start; a < end; a += r / 8 * g.ps) {
+			r = pread(fp, pm, sizeof(pm), a / g.ps * 8);
+			if (r <= 0)
+				break;
+			for (i = 0; i < r / 8 && a + i * g.ps < end; i++)
+				if (pm[i] >> 63)
+					fn(a + i * g.ps, pm[i] & ((1ULL << 55) - 1), line, arg);
+		}
+	}
+	i = maps && fp >= 0 ? 0 : -1;
+	if (maps)
+		fclose(maps);
+	if (fp >= 0)
+		close(fp);
+	return i;
+}
+
+struct mappers {
+	const unsigned long *pfns;
+	int n, pid, hit;
+	char comm[64];
+};
+
+static void log_mapper(unsigned long addr, unsigned long pfn, const char *line, void *arg)
+{
+	struct mappers *m = arg;
+	int j;
+
+	for (j = 0; j < m->n; j++)
+		if (pfn == m->pfns[j]) {
+			m->hit = 1;
+			out("#   pfn %#lx mapped by pid %d %s at %#lx in %s", pfn, m->pid,
+			    m->comm, addr, line);
+		}
+}
+
 /* Which processes map one of these n page frames (/proc/PID/pagemap). */
 static void log_mappers(const unsigned long *pfns, int n)
 {
-	unsigned long start, end, a;
-	char path[64], line[512], comm[64];
-	uint64_t pm[512];
-	int fp, i, j, pid, hit;
+	struct mappers m = { .pfns = pfns, .n = n };
 	struct dirent *de;
-	FILE *maps;
-	ssize_t r;
+	char path[64];
 	DIR *d;
 
 	if (!n)
 		return;
 	d = opendir("/proc");
 	while (d && (de = readdir(d))) {
-		pid = atoi(de->d_name);
-		if (pid <= 0)
+		m.pid = atoi(de->d_name);
+		if (m.pid <= 0)
 			continue;
-		hit = 0;
-		snprintf(path, sizeof(path), "/proc/%d/maps", pid);
-		maps = fopen(path, "r");
-		snprintf(path, sizeof(path), "/proc/%d/pagemap", pid);
-		fp = open(path, O_RDONLY);
-		snprintf(path, sizeof(path), "/proc/%d/comm", pid);
-		if (read_str(path, comm, sizeof(comm)))
-			snprintf(comm, sizeof(comm), "?");
-		while (maps && fp >= 0 && fgets(line, sizeof(line), maps)) {
-			if (sscanf(line, "%lx-%lx", &start, &end) != 2)
-				continue;
-			for (a = start; a < end; a += r / 8 * g.ps) {
-				r = pread(fp, pm, sizeof(pm), a / g.ps * 8);
-				if (r <= 0)
-					break;
-				for (i = 0; i < r / 8 && a + i * g.ps < end; i++) {
-					if (!(pm[i] >> 63))
-						continue;
-					for (j = 0; j < n; j++) {
-						if ((pm[i] & ((1ULL << 55) - 1)) != pfns[j])
-							continue;
-						hit = 1;
-						out("#   pfn %#lx mapped by pid %d %s at %#lx in %.*s",
-						    pfns[j], pid, comm, a + i * g.ps,
-						    (int)strcspn(line, "\n"), line);
-					}
-				}
-			}
-		}
-		if (maps)
-			fclose(maps);
-		if (fp >= 0)
-			close(fp);
-		if (hit)
-			log_task(pid);
+		m.hit = 0;
+		snprintf(path, sizeof(path), "/proc/%d/comm", m.pid);
+		if (read_str(path, m.comm, sizeof(m.comm)))
+			snprintf(m.comm, sizeof(m.comm), "?");
+		for_each_present_page(de->d_name, log_mapper, &m);
+		if (m.hit)
+			log_task(m.pid);
 	}
 	if (d)
 		closedir(d);
 }
 
+struct ksm_count {
+	int kpageflags;
+	long n;
+};
+
+static void count_ksm_page(unsigned long addr, unsigned long pfn, const char *line, void *arg)
+{
+	struct ksm_count *c = arg;
+	uint64_t fl;
+
+	(void)addr;
+	(void)line;
+	if (pread(c->kpageflags, &fl, 8, pfn * 8) == 8 && fl >> KPF_KSM & 1)
+		c->n++;
+}
+
 /* How many KSM pages this process maps (/proc/self/pagemap, /proc/kpageflags). */
 static long own_ksm_pages(void)
 {
-	unsigned long start, end, a;
-	uint64_t pm[512], fl;
-	char line[512];
-	long n = 0;
-	int fp, ff, i;
-	FILE *maps;
-	ssize_t r;
+	struct ksm_count c = { .kpageflags = open("/proc/kpageflags", O_RDONLY) };
 
-	maps = fopen("/proc/self/maps", "r");
-	fp = open("/proc/self/pagemap", O_RDONLY);
-	ff = open("/proc/kpageflags", O_RDONLY);
-	if (!maps || fp < 0 || ff < 0) {
-		n = -1;
-		goto out;
-	}
-	while (fgets(line, sizeof(line), maps)) {
-		if (sscanf(line, "%lx-%lx", &start, &end) != 2)
-			continue;
-		for (a = start; a < end; a += r / 8 * g.ps) {
-			r = pread(fp, pm, sizeof(pm), a / g.ps * 8);
-			if (r <= 0)
-				break;
-			for (i = 0; i < r / 8 && a + i * g.ps < end; i++)
-				if (pm[i] >> 63 &&
-				    pread(ff, &fl, 8, (pm[i] & ((1ULL << 55) - 1)) * 8) == 8 &&
-				    fl >> KPF_KSM & 1)
-					n++;
-		}
-	}
-out:
-	if (maps)
-		fclose(maps);
-	if (fp >= 0)
-		close(fp);
-	if (ff >= 0)
-		close(ff);
-	return n;
+	if (c.kpageflags < 0)
+		return -1;
+	if (for_each_present_page("self", count_ksm_page, &c))
+		c.n = -1;
+	close(c.kpageflags);
+	return c.n;
 }
 
 /*
