@@ -1358,12 +1358,12 @@ static void log_ksm_mappers(void)
 				continue;
 			if (pread(fc, &cnt, 8, (pfn + i) * 8) != 8 || !cnt)
 				continue;
-			if (n < MAX_MAPPED)
+			if (n < MAX_MAPPED) {
 				out("#   ksm page pfn %#lx mapcount %llu kpageflags %#llx",
 				    pfn + i, (unsigned long long)cnt,
 				    (unsigned long long)flags[i]);
-			if (n < MAX_MAPPED)
 				pfns[n] = pfn + i;
+			}
 			n++;
 		}
 	if (n > MAX_MAPPED)

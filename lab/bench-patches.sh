@@ -74,7 +74,7 @@ field() { # field KEY: from the result lines on stdin, one value per line
 	tr ' ' '\n' | sed -n "s/^$1=//p"
 }
 
-spread() { # the values on stdin as "a b ..."
+one_line() { # the values on stdin as "a b ..."
 	tr '\n' ' ' | sed 's/ $//'
 }
 
@@ -100,8 +100,8 @@ spread() { # the values on stdin as "a b ..."
 		printf '%-5s %-50s' "$n" "$subject"
 		for s in $SCENARIOS; do
 			lines=$(sed -n "s/^[# ]*ksm-engine-bench: \(scenario=$s mib=$MIB .*\)/\1/p" "$log")
-			v=$(echo "$lines" | field cpu_per_page_us | spread)
-			[ "$s" != vm ] || [ -z "$v" ] || v="$v, $(echo "$lines" | field converge_s | spread) s"
+			v=$(echo "$lines" | field cpu_per_page_us | one_line)
+			[ "$s" != vm ] || [ -z "$v" ] || v="$v, $(echo "$lines" | field converge_s | one_line) s"
 			[ -n "$v" ] || v=-
 			printf ' | %-24s' "$v"
 			r=0
