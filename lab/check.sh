@@ -34,11 +34,14 @@
 # rekey checks that ksm pages are found after every checksum changed;
 # smart-scan checks that pages made equal after they aged still merge;
 # thp-merge that four processes with one image in THPs merge all of it.
+# memory-offline, on the lockdep kernel, takes memory blocks that hold KSM
+# pages offline while the page hash keeps changing: both paths take
+# ksm_thread_mutex, memory offline under cpus_read_lock().
 CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,sysfs-input,stress,rekey,smart-scan,thp-merge
 	patched:hash-avx2,checksum-collide,kselftests,sysfs-input,stress,checksum-collide-check,smart-scan,thp-merge
 	patched:bootparams-valid patched:bootparams-invalid patched:bootparams-garbage
 	patched:bootparams-advisor patched:hash-bogus patched:hash-calibrated
-	debug:hash-xxhash,kselftests,sysfs-input,stress-debug,rekey,smart-scan"}
+	debug:hash-xxhash,kselftests,sysfs-input,stress-debug,rekey,smart-scan,memory-offline"}
 LOGS=$BUILD/logs
 start=$(date +%s)
 mkdir -p "$LOGS"
