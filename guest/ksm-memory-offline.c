@@ -193,9 +193,23 @@ static pid_t churn(void)
 	return pid;
 }
 
+static int read_str(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ok = f && fgets(buf, len, f);
+
+	if (f)
+		fclose(f);
+	if (!ok)
+		return -1;
+	buf[strcspn(buf, "\n")] = 0;
+	return 0;
+}
+
 /*
  * Switcher: every 20 ms, the next usable page hash, or checksum_bits 4 or
- * 32; it exits with the number of changes (at most 255), once SIGTERM came.
+ * 32; once SIGTERM came, it restores checksum_bits and exits with the
+ * number of changes (at most 255).
  */
 static pid_t switcher(const char *hashes)
 {
@@ -205,8 +219,11 @@ static pid_t switcher(const char *hashes)
 		char list[256], *names[16], *h, *save;
 		int n = 0, changes = 0, i = 0;
 		int bits = !access(BITS, W_OK);
+		char orig_bits[16] = "32";
 
 		signal(SIGTERM, on_term);
+		if (bits && read_str(BITS, orig_bits, sizeof(orig_bits)))
+			bits = 0;
 		snprintf(list, sizeof(list), "%s", hashes);
 		for (h = strtok_r(list, " []", &save); h && n < 16;
 		     h = strtok_r(NULL, " []", &save))
@@ -223,7 +240,7 @@ static pid_t switcher(const char *hashes)
 			usleep(20000);
 		}
 		if (bits)
-			write_file(BITS, "32");
+			write_file(BITS, orig_bits);
 		_exit(changes > 255 ? 255 : changes);
 	}
 	return pid;
@@ -240,19 +257,6 @@ static long read_long(const char *path, int base)
 	if (f)
 		fclose(f);
 	return v;
-}
-
-static int read_str(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	int ok = f && fgets(buf, len, f);
-
-	if (f)
-		fclose(f);
-	if (!ok)
-		return -1;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
 }
 
 /*
