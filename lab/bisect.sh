@@ -7,10 +7,12 @@
 # in order: check it out, detached, in build/linux itself (ccache then serves
 # what it shares with its neighbours), build the lab kernel into
 # build/obj/bisect, and boot it under QEMU with plan smoke
-# (ksm_functional_tests) and the initramfs of HEAD. A patch fails on a build
+# (ksm_functional_tests) and an initramfs of that commit's kselftests and
+# guest programs: a kselftest is tested against the kernel of its own tree.
+# A patch fails on a build
 # error, a failed test, a kernel report on the console, or a failed KUnit
 # case. The branch is restored on any exit. Prints TAP, one line per patch;
-# logs in build/logs/bisect-NN.*. Each patch takes 1.5-3 minutes with a warm
+# logs in build/logs/bisect-NN.*. Each patch takes 0.3-3 minutes with a warm
 # ccache, so this is not part of make check: run it after rebasing.
 
 . "$(dirname "$0")/lib.sh"
@@ -25,8 +27,6 @@ mapfile -t commits < <(git -C "$TREE" rev-list --reverse base..HEAD)
 first=0
 [ -n "${LAST:-}" ] && [ "$LAST" -lt "${#commits[@]}" ] && first=$((${#commits[@]} - LAST))
 
-# The guest programs and kselftests of HEAD serve every patch.
-initrd=$(bash "$TOP/lab/initramfs.sh" patched)
 trap 'git -C "$TREE" checkout -q "$head"' EXIT
 mkdir -p "$BUILD/logs"
 
@@ -42,6 +42,8 @@ for ((i = first; i < ${#commits[@]}; i++)); do
 	why=
 	if ! bz=$(bash "$TOP/lab/build-kernel.sh" bisect 2>"$BUILD/logs/$name.build.log"); then
 		why="build failed: build/logs/$name.build.log"
+	elif ! initrd=$(bash "$TOP/lab/initramfs.sh" patched 2>"$BUILD/logs/$name.initramfs.log"); then
+		why="initramfs failed: build/logs/$name.initramfs.log"
 	elif ! bash "$TOP/lab/run-vm.sh" "$name" "$bz" "$initrd" smoke >/dev/null 2>&1; then
 		why="boot failed or a kernel report: build/logs/$name.console.log"
 	elif ! grep -q '^ok ' "$BUILD/logs/$name.tap" || grep -q '^not ok ' "$BUILD/logs/$name.tap"; then
