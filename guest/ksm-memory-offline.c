@@ -193,19 +193,6 @@ static pid_t churn(void)
 	return pid;
 }
 
-static int read_str(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	int ok = f && fgets(buf, len, f);
-
-	if (f)
-		fclose(f);
-	if (!ok)
-		return -1;
-	buf[strcspn(buf, "\n")] = 0;
-	return 0;
-}
-
 /*
  * Switcher: every 20 ms, the next usable page hash, or checksum_bits 4 or
  * 32; once SIGTERM came, it restores checksum_bits and exits with the
@@ -222,7 +209,7 @@ static pid_t switcher(const char *hashes)
 		char orig_bits[16] = "32";
 
 		signal(SIGTERM, on_term);
-		if (bits && read_str(BITS, orig_bits, sizeof(orig_bits)))
+		if (bits && read_file_str(BITS, orig_bits, sizeof(orig_bits)))
 			bits = 0;
 		snprintf(list, sizeof(list), "%s", hashes);
 		for (h = strtok_r(list, " []", &save); h && n < 16;
@@ -249,14 +236,8 @@ static pid_t switcher(const char *hashes)
 static long read_long(const char *path, int base)
 {
 	char buf[64];
-	FILE *f = fopen(path, "r");
-	long v = -1;
 
-	if (f && fgets(buf, sizeof(buf), f))
-		v = strtol(buf, NULL, base);
-	if (f)
-		fclose(f);
-	return v;
+	return read_file_str(path, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, base);
 }
 
 /*
@@ -338,10 +319,10 @@ static int movable_online(long b)
 	char path[96], buf[128];
 
 	snprintf(path, sizeof(path), MEM "memory%ld/state", b);
-	if (read_str(path, buf, sizeof(buf)) || strcmp(buf, "online"))
+	if (read_file_str(path, buf, sizeof(buf)) || strcmp(buf, "online"))
 		return 0;
 	snprintf(path, sizeof(path), MEM "memory%ld/valid_zones", b);
-	return !read_str(path, buf, sizeof(buf)) && !strcmp(buf, "Movable");
+	return !read_file_str(path, buf, sizeof(buf)) && !strcmp(buf, "Movable");
 }
 
 /* Wait until pages_sharing reaches at least @sharing */

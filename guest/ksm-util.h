@@ -27,20 +27,26 @@ static __attribute__((unused)) double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static __attribute__((unused)) int read_knob_str(const char *name, char *buf, size_t len)
+/* The first line of the file at @path, without its newline: 0, or -1. */
+static __attribute__((unused)) int read_file_str(const char *path, char *buf, size_t len)
 {
-	char path[256];
-	FILE *f;
+	FILE *f = fopen(path, "r");
 	int ok;
 
-	snprintf(path, sizeof(path), KSM "%s", name);
-	f = fopen(path, "r");
 	if (!f)
 		return -1;
 	ok = fgets(buf, len, f) != NULL;
 	fclose(f);
 	buf[strcspn(buf, "\n")] = 0;
 	return ok ? 0 : -1;
+}
+
+static __attribute__((unused)) int read_knob_str(const char *name, char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), KSM "%s", name);
+	return read_file_str(path, buf, len);
 }
 
 /* A numeric knob's value, or -1. */
