@@ -4,7 +4,7 @@
  * on it.
  *
  *   ksm-engine-bench -s SCENARIO -m MIB [-n PROCS] [-w WARMUP] [-k SCANS]
- *                    [-T SECONDS] [-t TIMEOUT] [-c]
+ *                    [-T SECONDS] [-t TIMEOUT] [-c] [-S]
  *
  * Scenarios, MIB of mergeable memory in all:
  *   vm        PROCS processes (default 4) hold the same pseudo-random
@@ -18,6 +18,9 @@
  * KSM runs with smart_scan=0 (every page is scanned in every scan, so that
  * kernels compare per scanned page), pages_to_scan=1000, sleep_millisecs=0
  * (ksmd never sleeps: its CPU time is the cost), max_page_sharing=256.
+ * With -S, smart_scan=1 instead, for smart scan's own figures: pages that
+ * do not merge are skipped more and more as they age, and pages_skipped
+ * counts the skips of the measured scans.
  * After WARMUP full scans (default 2) it measures SCANS more (default 3),
  * and for at least SECONDS (default 2: CPU time may tick in 10 ms steps):
  * ksmd's CPU time (/proc/<ksmd>/stat) per page scanned (pages_scanned),
@@ -31,8 +34,10 @@
  * min(MIB, 512) MiB of its own memory, far more than the caches, in
  * nanoseconds per page (stream_ns_per_page).
  *
- * Prints one line, "ksm-engine-bench: key=value ...". Exit status: 0 done,
- * 1 timed out, 2 error, 4 no KSM (skip).
+ * Prints one line, "ksm-engine-bench: key=value ...". The kernel log
+ * (/dev/kmsg) gets "ksm-engine-bench: measuring" and "... measured" as the
+ * measured scans start and end, for a profiler on the host to follow.
+ * Exit status: 0 done, 1 timed out, 2 error, 4 no KSM (skip).
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -177,10 +182,21 @@ static double stream_ns_per_page(long mib)
 	return best * 1e9 / (len / page_size);
 }
 
+/* Tell the kernel log (and so the console) where the bench is */
+static void kmsg(const char *what)
+{
+	char line[64];
+
+	snprintf(line, sizeof(line), "ksm-engine-bench: %s\n", what);
+	write_file("/dev/kmsg", line);
+}
+
+/* Turns the patched engine's counters on and off (debugfs) */
+#define ENGINE_STATS_ON "/sys/kernel/debug/ksm/engine_stats_on"
+
 /* The engine_stats counters the bench reports, as ratios */
 static const char *const stat_names[] = {
 	"compares", "unstable_levels", "unstable_walks", "stable_levels", "stable_walks",
-	"bytes_compared",
 };
 #define NSTATS ((int)(sizeof(stat_names) / sizeof(stat_names[0])))
 
@@ -260,7 +276,7 @@ static int start_profiler(void)
 static void usage(void)
 {
 	fprintf(stderr, "usage: ksm-engine-bench -s vm|unique|prefix|volatile -m MIB [-n PROCS]\n"
-			"                        [-w WARMUP] [-k SCANS] [-T SECONDS] [-t TIMEOUT] [-c]\n");
+			"                        [-w WARMUP] [-k SCANS] [-T SECONDS] [-t TIMEOUT] [-c] [-S]\n");
 	exit(2);
 }
 
@@ -268,16 +284,16 @@ int main(int argc, char **argv)
 {
 	long mib = 0, procs = 0, warmup = 2, scans = 3, timeout = 3600, min_s = 2;
 	long pages, per_proc, ideal = 0, sharing = 0, conv_sharing = -1;
-	long scans0, scanned0, cmp0 = -1, cmp1 = -1, full, scanned;
-	long st0[NSTATS] = { -1, -1, -1, -1, -1, -1 }, st1[NSTATS] = { -1, -1, -1, -1, -1, -1 };
+	long scans0, scanned0, cmp0 = -1, cmp1 = -1, full, scanned, skipped0, skipped;
+	long st0[NSTATS] = { -1, -1, -1, -1, -1 }, st1[NSTATS] = { -1, -1, -1, -1, -1 };
 	double t0, tm = 0, cpu0 = 0, cpu, conv_s = -1, stream_ns;
 	const char *s = NULL;
 	pid_t pids[MAX_PROCS];
 	struct bench_work wk;
-	int opt, i, count_cmp = 0, measuring = 0;
+	int opt, i, count_cmp = 0, measuring = 0, smart = 0;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	while ((opt = getopt(argc, argv, "s:m:n:w:k:T:t:c")) != -1) {
+	while ((opt = getopt(argc, argv, "s:m:n:w:k:T:t:cS")) != -1) {
 		switch (opt) {
 		case 's': s = optarg; break;
 		case 'm': mib = atol(optarg); break;
@@ -287,6 +303,7 @@ int main(int argc, char **argv)
 		case 'T': min_s = atol(optarg); break;
 		case 't': timeout = atol(optarg); break;
 		case 'c': count_cmp = 1; break;
+		case 'S': smart = 1; break;
 		default: usage();
 		}
 	}
@@ -309,7 +326,7 @@ int main(int argc, char **argv)
 		ideal *= procs - 1;
 	}
 
-	if (write_knob("run", "2") || write_knob("smart_scan", "0") ||
+	if (write_knob("run", "2") || write_knob("smart_scan", smart ? "1" : "0") ||
 	    write_knob("max_page_sharing", "256") || write_knob("pages_to_scan", "1000") ||
 	    write_knob("sleep_millisecs", "0")) {
 		fprintf(stderr, "ksm-engine-bench: cannot set the KSM knobs\n");
@@ -317,6 +334,8 @@ int main(int argc, char **argv)
 	}
 	if (count_cmp && start_profiler())
 		count_cmp = 0;
+	/* The patched engine counts only while asked to (a static key) */
+	write_file(ENGINE_STATS_ON, "1");
 	stream_ns = stream_ns_per_page(mib < 512 ? mib : 512);
 	wk = (struct bench_work){ s, per_proc };
 	if (start_workers(procs, pids, worker, &wk))
@@ -324,6 +343,7 @@ int main(int argc, char **argv)
 
 	scans0 = read_knob("full_scans");
 	scanned0 = read_knob("pages_scanned");
+	skipped0 = read_knob("pages_skipped");
 	cpu0 = ksmd_cpu();
 	t0 = now();
 	tm = t0;
@@ -340,10 +360,12 @@ int main(int argc, char **argv)
 			tm = now();
 			cpu0 = ksmd_cpu();
 			scanned0 = read_knob("pages_scanned");
+			skipped0 = read_knob("pages_skipped");
 			scans0 += full;
 			cmp0 = count_cmp ? page_compares() : -1;
 			for (i = 0; i < NSTATS; i++)
 				st0[i] = engine_stat(stat_names[i]);
+			kmsg("measuring");
 			continue;
 		}
 		if (measuring && full >= scans && now() - tm >= min_s &&
@@ -354,12 +376,15 @@ int main(int argc, char **argv)
 		usleep(20000);
 	}
 	cpu = ksmd_cpu() - cpu0;
+	kmsg("measured");
 	scanned = read_knob("pages_scanned") - scanned0;
+	skipped = read_knob("pages_skipped") - skipped0;
 	if (count_cmp)
 		cmp1 = page_compares();
 	for (i = 0; i < NSTATS; i++)
 		st1[i] = engine_stat(stat_names[i]);
 	write_knob("run", "2");
+	write_file(ENGINE_STATS_ON, "0");
 	for (i = 0; i < procs; i++)
 		kill(pids[i], SIGKILL);
 	while (wait(NULL) > 0)
@@ -370,8 +395,8 @@ int main(int argc, char **argv)
 	       "compares=%ld compares_per_page=%.3f pages_sharing=%ld ideal_sharing=%ld "
 	       "converge_s=%.2f converge_sharing=%ld timed_out=%d "
 	       "engine_compares_per_page=%.3f unstable_levels_per_walk=%.2f "
-	       "stable_levels_per_walk=%.2f engine_bytes_compared_per_page=%.1f "
-	       "stream_ns_per_page=%.1f\n",
+	       "stable_levels_per_walk=%.2f stream_ns_per_page=%.1f smart_scan=%d "
+	       "pages_skipped=%ld\n",
 	       s, mib, procs, pages, full, scanned, cpu,
 	       scanned > 0 ? cpu * 1e6 / scanned : -1.0, now() - tm,
 	       cmp0 >= 0 && cmp1 >= 0 ? cmp1 - cmp0 : -1L,
@@ -379,6 +404,6 @@ int main(int argc, char **argv)
 	       sharing, ideal, conv_s, conv_sharing, now() - t0 > timeout,
 	       per(st0[0], st1[0], scanned0, scanned0 + scanned),
 	       per(st0[1], st1[1], st0[2], st1[2]), per(st0[3], st1[3], st0[4], st1[4]),
-	       per(st0[5], st1[5], scanned0, scanned0 + scanned), stream_ns);
+	       stream_ns, smart, skipped);
 	return now() - t0 > timeout ? 1 : 0;
 }

@@ -107,7 +107,7 @@ ratio() {
 		"ksmd CPU/page, UML (us)" "compares/page (QEMU)" "vm: converge (s), UML" "vm: final pages_sharing"
 	printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' scenario MiB \
 		base patched "b/p" base patched "CPU b/p" base patched "b/p" base patched
-	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing,engine_compares_per_page,unstable_levels_per_walk,stable_levels_per_walk,engine_bytes_compared_per_page,stream_ns_per_page" >"$csv"
+	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing,engine_compares_per_page,unstable_levels_per_walk,stable_levels_per_walk,stream_ns_per_page" >"$csv"
 	for sc in $SCENARIOS; do
 		for mib in $(echo "$SIZES $QEMU_SIZES" | tr ' ' '\n' | sort -nu); do
 			[ -n "${line[uml:base:$sc:$mib]:-}${line[qemu:base:$sc:$mib]:-}" ] || continue
@@ -129,7 +129,7 @@ ratio() {
 			for part in uml qemu; do
 				for k in base patched; do
 					[ -n "${line[$part:$k:$sc:$mib]:-}" ] || continue
-					echo "$sc,$mib,$part,$k,$(field $part $k "$sc" "$mib" cpu_per_page_us),$(field $part $k "$sc" "$mib" compares_per_page),$(field $part $k "$sc" "$mib" ksmd_cpu_s),$(field $part $k "$sc" "$mib" converge_s),$(field $part $k "$sc" "$mib" pages_sharing),$(field $part $k "$sc" "$mib" ideal_sharing),$(field $part $k "$sc" "$mib" engine_compares_per_page),$(field $part $k "$sc" "$mib" unstable_levels_per_walk),$(field $part $k "$sc" "$mib" stable_levels_per_walk),$(field $part $k "$sc" "$mib" engine_bytes_compared_per_page),$(field $part $k "$sc" "$mib" stream_ns_per_page)" >>"$csv"
+					echo "$sc,$mib,$part,$k,$(field $part $k "$sc" "$mib" cpu_per_page_us),$(field $part $k "$sc" "$mib" compares_per_page),$(field $part $k "$sc" "$mib" ksmd_cpu_s),$(field $part $k "$sc" "$mib" converge_s),$(field $part $k "$sc" "$mib" pages_sharing),$(field $part $k "$sc" "$mib" ideal_sharing),$(field $part $k "$sc" "$mib" engine_compares_per_page),$(field $part $k "$sc" "$mib" unstable_levels_per_walk),$(field $part $k "$sc" "$mib" stable_levels_per_walk),$(field $part $k "$sc" "$mib" stream_ns_per_page)" >>"$csv"
 				done
 			done
 		done
@@ -142,15 +142,14 @@ ratio() {
 	echo "(- where the scenario made no tree walks: volatile pages never reach the trees),"
 	echo "and its ksmd CPU per page against the streaming-read limit of the same boot"
 	echo "(a user-space read of up to 512 MiB in address order, before KSM starts):"
-	printf '%-9s %6s | %13s | %14s | %20s | %18s | %9s | %12s\n' scenario MiB "compares/page" \
-		"bytes cmp/page" "unstable levels/walk" "stable levels/walk" "stream ns" "ksmd/stream"
+	printf '%-9s %6s | %13s | %20s | %18s | %9s | %12s\n' scenario MiB "compares/page" \
+		"unstable levels/walk" "stable levels/walk" "stream ns" "ksmd/stream"
 	for sc in $SCENARIOS; do
 		for mib in $SIZES; do
 			[ -n "${line[uml:patched:$sc:$mib]:-}" ] || continue
 			st=$(field uml patched "$sc" "$mib" stream_ns_per_page)
-			printf '%-9s %6s | %13s | %14s | %20s | %18s | %9s | %12s\n' "$sc" "$mib" \
+			printf '%-9s %6s | %13s | %20s | %18s | %9s | %12s\n' "$sc" "$mib" \
 				"$(known "$(field uml patched "$sc" "$mib" engine_compares_per_page)")" \
-				"$(known "$(field uml patched "$sc" "$mib" engine_bytes_compared_per_page)")" \
 				"$(known "$(field uml patched "$sc" "$mib" unstable_levels_per_walk)")" \
 				"$(known "$(field uml patched "$sc" "$mib" stable_levels_per_walk)")" \
 				"${st:--}" \

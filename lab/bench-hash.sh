@@ -8,8 +8,10 @@
 # through a small shim, with the kernel's code-generation limits, and
 # bench/hash/bench-hash.c, which runs it on one pinned core: hot, cold and
 # streamed ns per page, GB/s and ratios, for the kernel's xxh64, every x86
-# page hash of the series this CPU can run, XXH3, intel-ipsec-mb's CRC32
-# and the load-only limit. It first checks that the avx2 and avx512 hashes
+# page hash of the series this CPU can run, the kernel's crc32c() code that
+# the series' crc32c hash runs (lib/crc/x86, through
+# bench/hash/tree-crc32c.S), XXH3, intel-ipsec-mb's CRC32 and the
+# load-only limit. It first checks that the avx2 and avx512 hashes
 # and their scalar fallback agree. Writes build/bench-hash.csv and
 # build/bench-hash.png (gnuplot). Needs x86-64 with SSE4.2 and AVX2. Do not
 # run it beside a kernel build or a VM: the figures are of an idle core.
@@ -31,8 +33,11 @@ png=$BUILD/bench-hash.png
 gcc -O2 -Wall -mgeneral-regs-only -Ulinux -DTREE="$TREE" -I"$TOP/bench/hash/shim" \
 	-c -o "$bin-tree.o" "$TOP/bench/hash/tree-hashes.c" ||
 	die "building bench/hash/tree-hashes.c from build/linux failed"
+gcc -Ulinux -DTREE="$TREE" -I"$TOP/bench/hash/shim" -c -o "$bin-crc32c.o" \
+	"$TOP/bench/hash/tree-crc32c.S" ||
+	die "assembling bench/hash/tree-crc32c.S (lib/crc/x86) from build/linux failed"
 gcc -O2 -Wall -I"$TOP/bench/hash/shim" -o "$bin" "$TOP/bench/hash/bench-hash.c" \
-	"$bin-tree.o" -lIPSec_MB -lxxhash ||
+	"$bin-tree.o" "$bin-crc32c.o" -lIPSec_MB -lxxhash ||
 	die "building bench/hash/bench-hash.c failed"
 log "running $bin (a few seconds: it fills a 1 GiB set first)"
 "$bin" "$csv"

@@ -6,9 +6,14 @@
  * tree-hashes.c, through a small shim (shim/), so the figures are of the
  * very code the kernel runs: lib/xxhash.c (xxh64, what KSM used before the
  * series, and its generic "xxhash" page hash) and every page hash of
- * arch/x86/lib/ksm_page_hash.c this CPU can run. Peers: XXH3 (libxxhash),
- * intel-ipsec-mb's CRC32 on the manager init_mb_mgr_auto() picks, and the
- * load-only limit (AVX2 loads of the page, XORed together).
+ * arch/x86/lib/ksm_page_hash.c this CPU can run, and the kernel's crc32c()
+ * of a page, the series' generic "crc32c" hash (lib/crc/x86, assembled
+ * from the tree by tree-crc32c.S: its three-stream crc32q code, and its
+ * VPCLMULQDQ AVX-512 folding where the CPU has both; without the
+ * kernel_fpu_begin() and kernel_fpu_end() that crc32c() adds around them).
+ * Peers: XXH3 (libxxhash), intel-ipsec-mb's CRC32 on the manager
+ * init_mb_mgr_auto() picks, and the load-only limit (AVX2 loads of the
+ * page, XORed together).
  *
  * One pinned core. Hot: one page, hashed again and again. Cold: pages
  * picked at random from a 1 GiB set. The hashes take turns (round-robin)
@@ -16,7 +21,7 @@
  * the median round, in ns per page, GB/s, and the ratio to kernel xxh64
  * (hot) and to the load-only limit (cold). Before timing, it checks that
  * the hashes meant to compute the same function agree: the AVX2 and
- * AVX-512 lane hashes and their scalar fallback.
+ * AVX-512 lane hashes and their scalar fallback, and crc32c()'s two paths.
  *
  *   bench-hash CSV_FILE
  */
@@ -69,7 +74,7 @@ static u32 h_load_only(const void *p)
 }
 
 struct hash {
-	char name[32], what[96];
+	char name[32], what[100];
 	u32 (*fn)(const void *p);
 	void (*fn_pages)(const void *const *addrs, u32 *sums, unsigned int nr);
 	double hot[REPS], cold[REPS], batch[REPS], hot_med, cold_med, batch_med;
@@ -86,6 +91,13 @@ static void add_hash(const char *name, const char *what, u32 (*fn)(const void *p
 	snprintf(h->name, sizeof(h->name), "%s", name);
 	snprintf(h->what, sizeof(h->what), "%s", what);
 	h->fn = fn;
+}
+
+/* lib/crc/x86/crc32.h's choice of crc32_lsb_vpclmul_avx512() for crc32c() */
+static bool vpclmul512(void)
+{
+	return __builtin_cpu_supports("vpclmulqdq") && __builtin_cpu_supports("avx512bw") &&
+	       __builtin_cpu_supports("avx512vl");
 }
 
 /* The lane hashes and their scalar fallback compute the same function. */
@@ -110,6 +122,19 @@ static int check_same_function(const u8 *set)
 		shim_fpu_usable = true;
 		printf("%s = scalar lane hash on 4096 pages, with and without the FPU: %s\n",
 		       h->name, bad ? "MISMATCH" : "ok");
+	}
+	/* crc32c()'s two x86-64 paths compute the same CRC */
+	if (vpclmul512()) {
+		unsigned int before = bad;
+
+		for (i = 0; i < 4096; i++) {
+			const void *p = set + (size_t)i * 4099 % (SET_BYTES / PAGE_SIZE) * PAGE_SIZE;
+
+			if (tree_crc32c_3way(p) != tree_crc32c_vpclmul512(p))
+				bad++;
+		}
+		printf("crc32c() 3-way = crc32c() VPCLMULQDQ on 4096 pages: %s\n",
+		       bad != before ? "MISMATCH" : "ok");
 	}
 	return bad;
 }
@@ -167,6 +192,13 @@ int main(int argc, char **argv)
 		hashes[nhash - 1].fn_pages = h->hash_pages;
 		snprintf(hashes[nhash - 1].name, sizeof(hashes[0].name), "ksm-%s", h->name);
 	}
+	add_hash("crc32c-3way",
+		 "lib/crc/x86 crc32c_x86_3way(): the series' \"crc32c\" without VPCLMULQDQ",
+		 tree_crc32c_3way);
+	if (vpclmul512())
+		add_hash("crc32c-vp512",
+			 "lib/crc/x86 crc32_lsb_vpclmul_avx512(): the series' \"crc32c\" here",
+			 tree_crc32c_vpclmul512);
 	add_hash("xxh3", "XXH3_64bits, libxxhash", h_xxh3);
 	add_hash("ipsec-mb-crc32", "intel-ipsec-mb CRC32 (Ethernet FCS)", h_ipsec_crc32);
 	add_hash("load-only", "AVX2 loads only: the limit", h_load_only);

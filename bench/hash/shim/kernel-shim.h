@@ -48,3 +48,5 @@ struct xxh32_state { u32 total_len_32, large_len, v1, v2, v3, v4, mem32[4], mems
 struct xxh64_state { u64 total_len, v1, v2, v3, v4, mem64[4]; u32 memsize; };
 uint64_t xxh64(const void *input, size_t len, uint64_t seed);
 #define EINVAL 22
+#define ____cacheline_aligned __attribute__((aligned(64)))
+#define __maybe_unused __attribute__((unused))
