@@ -47,4 +47,4 @@ log "profiling UML process $pid"
 timeout -s INT 30 perf record -q -e cpu-clock -F 1999 -p "$pid" -o "$data" >/dev/null 2>&1 || true
 wait "$vm" || die "the run failed: see $log"
 sed -n 's/^[# ]*\(ksm-engine-bench: scenario=.*\)/\1/p' "$log"
-perf report -i "$data" --sort sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -n 30
+perf report -i "$data" --sort sym --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | sed -n '1,30p'
