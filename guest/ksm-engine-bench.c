@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 {
 	long mib = 0, procs = 0, warmup = 2, scans = 3, timeout = 3600, min_s = 2;
 	long pages, per_proc, ideal = 0, sharing = 0, conv_sharing = -1;
-	long scans0, scanned0, cmp0 = -1, cmp1 = -1, full, scanned, skipped0, skipped;
+	long scans0, scanned0, cmp0 = -1, cmp1 = -1, full, scanned, skipped0, skipped, shared, buckets;
 	long st0[NSTATS] = { -1, -1, -1, -1, -1 }, st1[NSTATS] = { -1, -1, -1, -1, -1 };
 	double t0, tm = 0, cpu0 = 0, cpu, conv_s = -1, stream_ns;
 	const char *s = NULL;
@@ -377,6 +377,8 @@ int main(int argc, char **argv)
 	}
 	cpu = ksmd_cpu() - cpu0;
 	kmsg("measured");
+	shared = read_knob("pages_shared");
+	buckets = engine_stat("stable_buckets");
 	scanned = read_knob("pages_scanned") - scanned0;
 	skipped = read_knob("pages_skipped") - skipped0;
 	if (count_cmp)
@@ -396,7 +398,7 @@ int main(int argc, char **argv)
 	       "converge_s=%.2f converge_sharing=%ld timed_out=%d "
 	       "engine_compares_per_page=%.3f unstable_levels_per_walk=%.2f "
 	       "stable_levels_per_walk=%.2f stream_ns_per_page=%.1f smart_scan=%d "
-	       "pages_skipped=%ld\n",
+	       "pages_skipped=%ld pages_shared=%ld stable_buckets=%ld\n",
 	       s, mib, procs, pages, full, scanned, cpu,
 	       scanned > 0 ? cpu * 1e6 / scanned : -1.0, now() - tm,
 	       cmp0 >= 0 && cmp1 >= 0 ? cmp1 - cmp0 : -1L,
@@ -404,6 +406,6 @@ int main(int argc, char **argv)
 	       sharing, ideal, conv_s, conv_sharing, now() - t0 > timeout,
 	       per(st0[0], st1[0], scanned0, scanned0 + scanned),
 	       per(st0[1], st1[1], st0[2], st1[2]), per(st0[3], st1[3], st0[4], st1[4]),
-	       stream_ns, smart, skipped);
+	       stream_ns, smart, skipped, shared, buckets);
 	return now() - t0 > timeout ? 1 : 0;
 }
