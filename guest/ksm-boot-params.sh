@@ -12,7 +12,8 @@
 #
 # Prints kselftest TAP: one result per knob, one for the kernel log.
 
-KSM=/sys/kernel/mm/ksm
+. /lib/lab.sh
+
 KNOBS="run pages_to_scan sleep_millisecs merge_across_nodes use_zero_pages max_page_sharing smart_scan advisor_mode"
 
 default() {
@@ -26,14 +27,6 @@ default() {
 	smart_scan) echo 1 ;;
 	advisor_mode) echo none ;;
 	esac
-}
-
-shows() {
-	if [ "$1" = advisor_mode ]; then
-		sed -n 's/.*\[\(.*\)\].*/\1/p' "$KSM/$1"
-	else
-		cat "$KSM/$1"
-	fi
 }
 
 expect=""
@@ -67,7 +60,7 @@ for k in $KNOBS; do
 		echo "ok $n $k # SKIP no $KSM/$k in this kernel"
 		continue
 	fi
-	got=$(shows "$k")
+	got=$(ksm_get "$k")
 	if [ "$got" = "$want" ]; then
 		echo "ok $n $k shows $got ($why)"
 	else

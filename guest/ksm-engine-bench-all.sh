@@ -9,13 +9,11 @@
 # Each run is one TAP result; its "# ksm-engine-bench:" line carries the
 # figures. A timed-out run fails; a kernel without KSM skips.
 
-arg() {
-	tr ' ' '\n' </proc/cmdline | sed -n "s/^$1=//p" | tail -n 1
-}
+. /lib/lab.sh
 
-runs=$(arg lab.bench | tr ',' ' ')
+runs=$(cmdline_arg lab.bench | tr ',' ' ')
 [ -n "$runs" ] || runs="vm:64 unique:64 prefix:64 volatile:64"
-extra=$(arg lab.bench_args | tr ':' ' ')
+extra=$(cmdline_arg lab.bench_args | tr ':' ' ')
 set -- $runs
 echo "1..$#"
 n=0

@@ -6,7 +6,7 @@
 #   ksm-stress-run [-l LIMIT_MIB] [-p PROGRAM] [options...]
 #
 # -p runs another KSM test program in the same setup instead of ksm-stress,
-# with the remaining options (ksm-swapin-exit uses the swap device and the
+# with the remaining options (a program that needs the swap device and the
 # cgroup's memory.reclaim).
 #
 # Turns the first RAM disk (/dev/ram0, from brd.rd_nr=1 brd.rd_size=... on
@@ -18,6 +18,8 @@
 # flat out: pages_to_scan 5000, sleep_millisecs 0. lab.duration=SECONDS on
 # the kernel command line overrides the run time (make stress DURATION=...).
 # Exits with the program's status; a swap or cgroup setup failure exits 1.
+
+. /lib/lab.sh
 
 limit=64
 prog=ksm-stress
@@ -35,10 +37,7 @@ fail() {
 	exit 1
 }
 
-[ -b /dev/ram0 ] || fail "no /dev/ram0 (boot with brd.rd_nr=1 brd.rd_size=KiB)"
-mkswap /dev/ram0 >/dev/null || fail "mkswap /dev/ram0 failed"
-swapon /dev/ram0 || fail "swapon /dev/ram0 failed"
-echo "# swap: $(grep SwapTotal /proc/meminfo)"
+swap_on || fail "no swap on /dev/ram0"
 
 cg=/sys/fs/cgroup/ksm-stress
 echo +memory >/sys/fs/cgroup/cgroup.subtree_control || fail "no memory controller"
@@ -47,20 +46,20 @@ echo $((limit << 20)) >$cg/memory.high || fail "cannot set memory.high"
 echo $$ >$cg/cgroup.procs || fail "cannot join $cg"
 echo "# memory cgroup: memory.high=${limit} MiB"
 
-echo 5000 >/sys/kernel/mm/ksm/pages_to_scan
-echo 0 >/sys/kernel/mm/ksm/sleep_millisecs
-echo 1 >/sys/kernel/mm/ksm/run
+ksm_set pages_to_scan 5000
+ksm_set sleep_millisecs 0
+ksm_set run 1
 
 duration=
 [ "$prog" = ksm-stress ] &&
-	duration=$(sed -n 's/.*lab\.duration=\([0-9][0-9]*\).*/\1/p' /proc/cmdline)
+	duration=$(cmdline_arg lab.duration)
 # shellcheck disable=SC2086 # empty or "-t N"
 "$prog" "$@" ${duration:+-t $duration}
 rc=$?
 
 echo "# memory cgroup: $(tr '\n' ' ' <$cg/memory.events)"
 echo "# memory.swap.events: $(tr '\n' ' ' <$cg/memory.swap.events 2>/dev/null)"
-echo 2 >/sys/kernel/mm/ksm/run
+ksm_set run 2
 echo $$ >/sys/fs/cgroup/cgroup.procs
-swapoff /dev/ram0 || { echo "ksm-stress-run: swapoff failed"; rc=1; }
+swap_off || { echo "ksm-stress-run: swapoff failed"; rc=1; }
 exit $rc

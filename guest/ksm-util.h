@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Small helpers the guest programs share: the time, KSM's sysfs knobs,
- * ksmd's CPU time, starting worker processes, TAP results and page patterns. Static functions: each program is one static binary.
+ * The helpers the guest's C programs share (the shell programs have
+ * lib.sh): the time, files and KSM's sysfs knobs, ksmd's CPU time, starting
+ * worker processes, TAP results and page patterns. Static functions: each
+ * program is one static binary.
  */
 #ifndef KSM_UTIL_H
 #define KSM_UTIL_H
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,17 +61,34 @@ static __attribute__((unused)) long read_knob(const char *name)
 	return read_knob_str(name, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
 }
 
-/* Write val to path: 0, or -1 when the open, the write or the close fails. */
+/* The number the file at @path starts with, or -1. */
+static __attribute__((unused)) long read_file_long(const char *path)
+{
+	char buf[64];
+
+	return read_file_str(path, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
+}
+
+/*
+ * Write @val to @path in one write(): 0, or -errno when the open, the
+ * write or the close fails (EIO for a short write).
+ */
 static __attribute__((unused)) int write_file(const char *path, const char *val)
 {
-	FILE *f = fopen(path, "w");
-	int ret;
+	size_t len = strlen(val);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+	ssize_t r;
 
-	if (!f)
-		return -1;
-	ret = fputs(val, f) < 0;
-	ret |= fclose(f) != 0;
-	return ret ? -1 : 0;
+	if (fd < 0)
+		return -errno;
+	r = write(fd, val, len);
+	if (r < 0)
+		err = -errno;
+	else if ((size_t)r != len)
+		err = -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
 }
 
 static __attribute__((unused)) int write_knob(const char *name, const char *val)

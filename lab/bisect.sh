@@ -7,7 +7,7 @@
 # in order: check it out, detached, in build/linux itself (ccache then serves
 # what it shares with its neighbours), build the lab kernel into
 # build/obj/bisect, and boot it under QEMU with plan smoke
-# (ksm_functional_tests) and an initramfs of that commit's kselftests and
+# (run_vmtests.sh -t ksm) and an initramfs of that commit's kselftests and
 # guest programs: a kselftest is tested against the kernel of its own tree.
 # A patch fails on a build
 # error, a failed test, a kernel report on the console, or a failed KUnit

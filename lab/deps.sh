@@ -15,8 +15,8 @@ PKGS=(
 	rsync			# make headers_install, for the kselftests
 	python3-ply python3-git	# checkpatch runs scripts/spdxcheck.py on new files
 	qemu-system-x86		# the VM runner
-	busybox-static		# the guest userland
-	libnuma-dev		# static libnuma.a for ksm_tests
+	busybox-static bash-static	# the guest userland (run_vmtests.sh is bash)
+	libnuma-dev libcap-dev	# static libraries the mm kselftests link
 	b4			# mailing the series
 	libipsec-mb-dev libxxhash-dev gnuplot-nox	# make bench-hash's peers and chart
 )

@@ -5,9 +5,10 @@
 #
 #   initramfs.sh patched|base   -> build/guest/<flavour>.cpio.gz
 #
-# Contents: Debian's static busybox, the tree's KSM kselftests (linked
-# statically against the tree's uapi headers and Debian's libnuma.a), the
-# project's guest programs (guest/*.c, guest/*.sh) and the test plans
+# Contents: Debian's static busybox and bash, the tree's KSM kselftests
+# (installed by the kselftest build, linked statically against the tree's
+# uapi headers), the project's guest programs (guest/*.c, guest/*.sh), their
+# shell library (guest/lib.sh, as /lib/lab.sh) and the test plans
 # (guest/plans/). Prints the path of the archive.
 
 . "$(dirname "$0")/lib.sh"
@@ -43,20 +44,30 @@ done
 CC=${CC:-gcc}
 cflags=(-O2 -Wall -static -no-pie -U_FORTIFY_SOURCE)
 
-# The tree's own KSM kselftests, built by their own Makefile
-# (tools/testing/selftests/mm), static, against the flavour's uapi headers.
-sel=$src/tools/testing/selftests/mm
+# The tree's KSM kselftests, built and installed the kernel's way (the
+# kselftest Makefile, TARGETS=mm), statically, against the flavour's uapi
+# headers. The guest keeps the mm install's KSM part: run_vmtests.sh, its
+# ksft_ksm*.sh wrappers and the ksm_* programs, plus the kselftest runner
+# (run_kselftest.sh), whose list is cut to the ksm wrappers.
+# run_vmtests.sh needs bash: Debian's bash-static.
+kst_obj=$out/kselftests-build
 kst=$out/kselftests
 rm -rf "$kst"
-mkdir -p "$kst"
 # Upstream's own compiler and linker warnings go to the log, not the terminal.
-if ! make -s -C "$sel" OUTPUT="$kst" CC="$CC" \
-	KHDR_INCLUDES="-isystem $hdr" EXTRA_CFLAGS="-static -no-pie" \
-	"$kst/ksm_tests" "$kst/ksm_functional_tests" >"$out/kselftests.build.log" 2>&1; then
-	cat "$out/kselftests.build.log" >&2
-	die "building the KSM kselftests failed"
+if ! make -s -C "$src/tools/testing/selftests" TARGETS=mm O="$kst_obj" CC="$CC" \
+	KHDR_INCLUDES="-isystem $hdr" EXTRA_CFLAGS="-static" \
+	INSTALL_PATH="$kst" -j"$(nproc)" install >"$out/kselftests.build.log" 2>&1; then
+	tail -n 40 "$out/kselftests.build.log" >&2
+	die "building the mm kselftests failed (build/guest/$flavor/kselftests.build.log)"
 fi
-cp "$kst/ksm_tests" "$kst/ksm_functional_tests" "$root/kselftests/"
+mkdir -p "$root/kselftests/mm"
+cp -a "$kst/run_kselftest.sh" "$kst/kselftest" "$root/kselftests/"
+grep '^mm:ksft_ksm' "$kst/kselftest-list.txt" >"$root/kselftests/kselftest-list.txt"
+cp -a "$kst/mm/run_vmtests.sh" "$kst/mm/settings" "$kst"/mm/ksft_ksm*.sh "$kst"/mm/ksm_* \
+	"$root/kselftests/mm/"
+bash_static=$(command -v bash-static || true)
+[ -n "$bash_static" ] || die "need a static bash for run_vmtests.sh (apt-get install bash-static)"
+cp "$bash_static" "$root/bin/bash"
 
 # The project's guest programs: one static binary per guest/*.c, scripts as is.
 for c in "$GUEST"/*.c; do
@@ -65,8 +76,10 @@ for c in "$GUEST"/*.c; do
 	$CC "${cflags[@]}" -isystem "$hdr" -I "$src/tools/testing/selftests" \
 		"$c" -lnuma -lpthread -o "$root/bin/$n" || die "building guest/$n.c failed"
 done
+mkdir -p "$root/lib"
+install -m 0644 "$GUEST/lib.sh" "$root/lib/lab.sh"
 for s in "$GUEST"/*.sh; do
-	[ -f "$s" ] || continue
+	[ "$s" != "$GUEST/lib.sh" ] || continue
 	install -m 0755 "$s" "$root/bin/$(basename "$s" .sh)"
 done
 install -m 0755 "$GUEST/init" "$root/init"
