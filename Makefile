@@ -12,7 +12,7 @@ include lab/base.conf
 help:
 	@echo "make check         build, boot and test the series (what CI runs)"
 	@echo "make bisect        build and boot each patch on its own (LAST=N: the last N)"
-	@echo "make demo          base vs patched kernel on the same KSM workload"
+	@echo "make demo          base vs patched kernel on a VM-host workload, natively (UML), with a chart"
 	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base)"
 	@echo "make bench-hash    KSM page hashes vs their peers, natively (table, CSV, PNG)"
 	@echo "make bench-engine  base vs patched ksmd on four workloads (UML CPU times, QEMU compares)"

@@ -3,12 +3,20 @@
  * ksm-demo: a KSM workload with a known amount of duplicate, unique and
  * changing memory, and a report of what KSM made of it.
  *
- * Starts -n worker processes. Each maps -d MiB of "duplicate" pages (page i
- * holds the same bytes in every worker, so (n - 1) * pages could be saved),
- * -u MiB of unique pages and -c MiB of pages it keeps rewriting, and marks
- * it all MADV_MERGEABLE. The parent then samples /sys/kernel/mm/ksm until
+ * Starts -n worker processes, a VM host's guests in miniature. Each maps -d
+ * MiB of "image" pages (page i holds the same bytes in every worker, so
+ * (n - 1) * pages could be saved), -z MiB of zero pages, -u MiB of pages of
+ * its own and -c MiB of pages it keeps rewriting, and marks it all
+ * MADV_MERGEABLE. The parent then samples /sys/kernel/mm/ksm every 250 ms
+ * ("ksm-demo-sample: t=... saved_mib=..." lines, for a chart) until
  * pages_sharing has reached -p percent of the ideal, or -t seconds passed,
- * and prints one line of key=value results, prefixed "ksm-demo:".
+ * and prints one line of key=value results, prefixed "ksm-demo:", among
+ * them ksmd's CPU time per page it scanned (pages_scanned).
+ *
+ * -A PERCENT and -T SECONDS set the scan-time advisor's advisor_max_cpu and
+ * advisor_target_scan_time (with ksm.advisor_mode=scan-time): both kernels
+ * then get the same CPU budget, and the result shows how long each takes
+ * to save the memory within it.
  *
  * KSM settings come from the ksm.* parameters on the kernel command line.
  * Where the kernel did not take them at boot (a kernel without boot
@@ -124,7 +132,7 @@ static char *map_mergeable(size_t len)
 
 /* Pages of each kind per worker. */
 struct demo_pages {
-	long dup, uniq, chg;
+	long dup, zero, uniq, chg;
 };
 
 static void worker(int id, int ready_fd, void *arg)
@@ -132,6 +140,7 @@ static void worker(int id, int ready_fd, void *arg)
 	const struct demo_pages *np = arg;
 	long dup = np->dup, uniq = np->uniq, chg = np->chg;
 	char *d = map_mergeable(dup * page_size);
+	char *z = map_mergeable(np->zero * page_size);
 	char *u = map_mergeable(uniq * page_size);
 	char *c = map_mergeable(chg * page_size);
 	uint64_t gen = 0;
@@ -139,6 +148,8 @@ static void worker(int id, int ready_fd, void *arg)
 
 	for (i = 0; i < dup; i++)
 		fill_page(d + i * page_size, i);
+	for (i = 0; i < np->zero; i++)
+		z[i * page_size] = 0;	/* a zero page of its own, written */
 	for (i = 0; i < uniq; i++)
 		fill_page(u + i * page_size, (uint64_t)(id + 1) << 40 | i);
 	if (write(ready_fd, "r", 1) != 1)
@@ -156,25 +167,31 @@ static void worker(int id, int ready_fd, void *arg)
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: ksm-demo [-n workers] [-d dup MiB] [-u unique MiB] [-c changing MiB]\n"
-		"                [-t timeout s] [-p percent of ideal sharing]\n");
+		"usage: ksm-demo [-n workers] [-d image MiB] [-z zero MiB] [-u unique MiB]\n"
+		"                [-c changing MiB] [-t timeout s] [-p percent of ideal sharing]\n"
+		"                [-A advisor_max_cpu] [-T advisor_target_scan_time]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	long n = 4, dup_mb = 32, uniq_mb = 8, chg_mb = 2, timeout = 300, pct = 95;
-	long dup, uniq, chg, ideal, sharing = 0, shared = 0, scans0, scans;
+	long n = 4, dup_mb = 32, zero_mb = 0, uniq_mb = 8, chg_mb = 2, timeout = 300, pct = 95;
+	long dup, zero, uniq, chg, ideal, sharing = 0, shared = 0, scans0, scans;
+	long scanned0, scanned, mps;
+	const char *max_cpu = NULL, *target = NULL;
 	double t0, t_conv = -1, cpu0, cpu, t;
 	pid_t pids[MAX_WORKERS];
 	struct demo_pages np;
 	int written, opt, i, converged = 0;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	while ((opt = getopt(argc, argv, "n:d:u:c:t:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:z:u:c:t:p:A:T:")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 'd': dup_mb = atol(optarg); break;
+		case 'z': zero_mb = atol(optarg); break;
+		case 'A': max_cpu = optarg; break;
+		case 'T': target = optarg; break;
 		case 'u': uniq_mb = atol(optarg); break;
 		case 'c': chg_mb = atol(optarg); break;
 		case 't': timeout = atol(optarg); break;
@@ -182,7 +199,7 @@ int main(int argc, char **argv)
 		default: usage();
 		}
 	}
-	if (n < 2 || n > MAX_WORKERS || dup_mb < 1 || uniq_mb < 0 || chg_mb < 0 ||
+	if (n < 2 || n > MAX_WORKERS || dup_mb < 1 || zero_mb < 0 || uniq_mb < 0 || chg_mb < 0 ||
 	    timeout < 1 || pct < 1 || pct > 100)
 		usage();
 	if (access(KSM "run", W_OK)) {
@@ -192,24 +209,40 @@ int main(int argc, char **argv)
 	dup = dup_mb * (1 << 20) / page_size;
 	uniq = uniq_mb * (1 << 20) / page_size;
 	chg = chg_mb * (1 << 20) / page_size;
-	ideal = (n - 1) * dup;
+	zero = zero_mb * (1 << 20) / page_size;
+	/*
+	 * The image: one copy kept; the zero pages: one KSM page for each
+	 * max_page_sharing of them.
+	 */
+	mps = read_knob("max_page_sharing");
+	if (mps < 2)
+		mps = 256;
+	ideal = (n - 1) * dup + n * zero - (n * zero + mps - 1) / mps;
 
 	written = apply_cmdline_knobs();
-	np = (struct demo_pages){ dup, uniq, chg };
+	if ((max_cpu && write_knob("advisor_max_cpu", max_cpu)) ||
+	    (target && write_knob("advisor_target_scan_time", target))) {
+		fprintf(stderr, "ksm-demo: cannot set the advisor's knobs\n");
+		return 2;
+	}
+	np = (struct demo_pages){ dup, zero, uniq, chg };
 	if (start_workers(n, pids, worker, &np))
 		return 2;
 
 	t0 = now();
 	cpu0 = ksmd_cpu();
 	scans0 = read_knob("full_scans");
-	printf("ksm-demo: workers=%ld dup_mb=%ld unique_mb=%ld changing_mb=%ld ideal_sharing=%ld\n",
-	       n, dup_mb, uniq_mb, chg_mb, ideal);
+	scanned0 = read_knob("pages_scanned");
+	printf("ksm-demo: workers=%ld image_mb=%ld zero_mb=%ld unique_mb=%ld changing_mb=%ld "
+	       "ideal_sharing=%ld\n", n, dup_mb, zero_mb, uniq_mb, chg_mb, ideal);
 	fflush(stdout);
 	do {
 		usleep(250000);
 		t = now() - t0;
 		sharing = read_knob("pages_sharing");
 		shared = read_knob("pages_shared");
+		printf("ksm-demo-sample: t=%.2f saved_mib=%.1f\n", t,
+		       sharing * page_size / 1048576.0);
 		if (!converged && sharing * 100 >= ideal * pct) {
 			converged = 1;
 			t_conv = t;
@@ -217,14 +250,17 @@ int main(int argc, char **argv)
 	} while (!converged && t < timeout);
 	cpu = ksmd_cpu() - cpu0;
 	scans = read_knob("full_scans") - scans0;
+	scanned = read_knob("pages_scanned") - scanned0;
 
 	printf("ksm-demo: boot_params=%s pages_to_scan=%ld sleep_millisecs=%ld "
 	       "pages_shared=%ld pages_sharing=%ld saved_mib=%.1f general_profit_mib=%.1f "
-	       "full_scans=%ld ksmd_cpu_s=%.2f converged=%s converge_s=%.2f elapsed_s=%.2f\n",
+	       "full_scans=%ld pages_scanned=%ld ksmd_cpu_s=%.2f ksmd_us_per_page=%.3f "
+	       "converged=%s converge_s=%.2f elapsed_s=%.2f\n",
 	       written ? "written" : "applied", read_knob("pages_to_scan"),
 	       read_knob("sleep_millisecs"), shared, sharing,
 	       sharing * page_size / 1048576.0, read_knob("general_profit") / 1048576.0,
-	       scans, cpu, converged ? "yes" : "no", t_conv, t);
+	       scans, scanned, cpu, scanned > 0 ? cpu * 1e6 / scanned : -1.0,
+	       converged ? "yes" : "no", t_conv, t);
 	for (i = 0; i < n; i++)
 		kill(pids[i], SIGKILL);
 	for (i = 0; i < n; i++)

@@ -16,7 +16,8 @@
 #    only their ratio is shown.
 # SCENARIOS picks scenarios (default all four); PARTS=uml or PARTS=qemu runs
 # one half; REPORT_ONLY=1 prints the table again from the last runs' logs.
-# Prints one table; writes build/bench-engine.txt and .csv.
+# Prints one table; writes build/bench-engine.txt and .csv, and the table
+# into docs/benchmarks.md (lab/bench-doc.sh).
 # It needs an idle machine: UML's CPU times count the host's wall time while
 # ksmd runs. The full run takes about an hour.
 
@@ -158,3 +159,5 @@ ratio() {
 	done
 } | tee "$out"
 log "table: ${out#"$TOP"/}; CSV: ${csv#"$TOP"/}"
+[ -n "${REPORT_ONLY:-}" ] || bash "$TOP/lab/bench-doc.sh" bench-engine \
+	"make bench-engine PARTS=\"$PARTS\" SIZES=\"$SIZES\" QEMU_SIZES=\"$QEMU_SIZES\" SCENARIOS=\"$SCENARIOS\"" "$out"

@@ -12,8 +12,8 @@
 # the series' crc32c hash runs (lib/crc/x86, through
 # bench/hash/tree-crc32c.S), XXH3, intel-ipsec-mb's CRC32 and the
 # load-only limit. It first checks that the avx2 and avx512 hashes
-# and their scalar fallback agree. Writes build/bench-hash.csv and
-# build/bench-hash.png (gnuplot). Needs x86-64 with SSE4.2 and AVX2. Do not
+# and their scalar fallback agree. Writes build/bench-hash.csv,
+# build/bench-hash.png (gnuplot) and the table into docs/benchmarks.md. Needs x86-64 with SSE4.2 and AVX2. Do not
 # run it beside a kernel build or a VM: the figures are of an idle core.
 
 . "$(dirname "$0")/lib.sh"
@@ -40,7 +40,7 @@ gcc -O2 -Wall -I"$TOP/bench/hash/shim" -o "$bin" "$TOP/bench/hash/bench-hash.c" 
 	"$bin-tree.o" "$bin-crc32c.o" -lIPSec_MB -lxxhash ||
 	die "building bench/hash/bench-hash.c failed"
 log "running $bin (a few seconds: it fills a 1 GiB set first)"
-"$bin" "$csv"
+"$bin" "$csv" | tee "$BUILD/bench-hash.txt"
 
 gnuplot <<GP || die "gnuplot failed"
 set terminal pngcairo size 900,500
@@ -56,3 +56,4 @@ set xtics rotate by -20
 plot "$csv" every ::1 using 2:xtic(1) title "hot (one page in L1)", '' every ::1 using 5 title "cold (random pages of 1 GiB)", '' every ::1 using 8 title "streamed (batches of 16 where the hash takes them)"
 GP
 log "table above; CSV: ${csv#"$TOP"/}; chart: ${png#"$TOP"/}"
+bash "$TOP/lab/bench-doc.sh" bench-hash "make bench-hash" "$BUILD/bench-hash.txt"

@@ -115,3 +115,5 @@ one_line() { # the values on stdin as "a b ..."
 	done
 } | tee "$out"
 log "table: ${out#"$TOP"/}; CSV: ${csv#"$TOP"/}"
+[ -n "${REPORT_ONLY:-}" ] || bash "$TOP/lab/bench-doc.sh" bench-patches \
+	"make bench-patches FROM=$FROM TO=$TO SCENARIOS=\"$SCENARIOS\" MIB=$MIB RUNS=$RUNS${HASH:+ HASH=$HASH} BASE=$BASE" "$out"

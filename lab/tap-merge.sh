@@ -68,6 +68,8 @@ function result(l, d,    st, name, n, i, list) {
 	clear_below(d)
 	return st
 }
+# Lines from the serial port of the guest end in CR LF.
+{ sub(/\r$/, "") }
 /^@@skip / { expect[++NE] = substr($0, 8); next }
 /^@@suite / {
 	if (suite != "") finish()
