@@ -18,6 +18,9 @@
  * then get the same CPU budget, and the result shows how long each takes
  * to save the memory within it.
  *
+ * KSM is stopped while the workers fill their memory, and started (run=1)
+ * once they all have: the times count from then.
+ *
  * KSM settings come from the ksm.* parameters on the kernel command line.
  * Where the kernel did not take them at boot (a kernel without boot
  * parameter support), they are written to sysfs, so that both kernels run
@@ -226,8 +229,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	np = (struct demo_pages){ dup, zero, uniq, chg };
+	/* KSM waits until every worker has its memory: the clock starts then */
+	if (write_knob("run", "0")) {
+		fprintf(stderr, "ksm-demo: cannot stop KSM\n");
+		return 2;
+	}
 	if (start_workers(n, pids, worker, &np))
 		return 2;
+	if (write_knob("run", "1")) {
+		fprintf(stderr, "ksm-demo: cannot start KSM\n");
+		return 2;
+	}
 
 	t0 = now();
 	cpu0 = ksmd_cpu();

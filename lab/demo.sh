@@ -6,8 +6,8 @@
 #
 # Both kernels run as User-Mode Linux (lab/build-kernel.sh ARCH=um), where
 # ksmd runs on the host CPU, with the same ksm.* parameters and the same
-# workload, guest/ksm-demo: 4 processes that each hold one 64 MiB image,
-# 8 MiB of zero pages, 16 MiB of their own and 4 MiB they keep rewriting.
+# workload, guest/ksm-demo: 4 processes that each hold one 256 MiB image,
+# 32 MiB of zero pages, 64 MiB of their own and 16 MiB they keep rewriting.
 # Two runs per kernel:
 #  - plan demo: ksm.pages_to_scan=2000 ksm.sleep_millisecs=10, ksmd as
 #    fast as those settings let it;
@@ -19,6 +19,7 @@
 # Under QEMU, a second part will show THP- and NUMA-aware merging once the
 # series has them.
 #
+# REPORT_ONLY=1 prints the report and chart again from the last runs' logs.
 # Prints the report and writes build/logs/demo-report.txt, the report into
 # docs/benchmarks.md (lab/bench-doc.sh) and build/demo.png (memory saved
 # over time, both kernels, both runs).
@@ -32,17 +33,22 @@ bash "$TOP/lab/deps.sh"
 plans="demo demo-advisor"
 declare -A res
 for k in base patched; do
-	kernel=$(ARCH=um bash "$TOP/lab/build-kernel.sh" "$k")
-	initrd=$(bash "$TOP/lab/initramfs.sh" "$k")
+	if [ -z "${REPORT_ONLY:-}" ]; then
+		kernel=$(ARCH=um bash "$TOP/lab/build-kernel.sh" "$k")
+		initrd=$(bash "$TOP/lab/initramfs.sh" "$k")
+	fi
 	for p in $plans; do
 		name=demo-$p-$k
-		ARCH=um bash "$TOP/lab/run-vm.sh" -t 1800 -m 1536M "$name" "$kernel" "$initrd" "$p" ||
+		[ -n "${REPORT_ONLY:-}" ] ||
+			ARCH=um bash "$TOP/lab/run-vm.sh" -t 1800 -m 3G "$name" "$kernel" "$initrd" "$p" ||
 			die "the $p boot of the $k kernel failed: see build/logs/$name.console.log"
-		line=$(grep -h '^# ksm-demo: boot_params=' "$LOGS/$name.tap" | tail -n 1 || true)
+		# The guest's lines end in CR LF.
+		tr -d '\r' <"$LOGS/$name.tap" >"$LOGS/$name.txt"
+		line=$(grep -h '^# ksm-demo: boot_params=' "$LOGS/$name.txt" | tail -n 1 || true)
 		[ -n "$line" ] || die "no ksm-demo result in build/logs/$name.tap"
 		res[$p:$k]=$line
 		sed -n 's/^# ksm-demo-sample: t=\([0-9.]*\) saved_mib=\([0-9.]*\)$/\1 \2/p' \
-			"$LOGS/$name.tap" >"$LOGS/$name.samples"
+			"$LOGS/$name.txt" >"$LOGS/$name.samples"
 	done
 done
 
@@ -54,12 +60,13 @@ ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1fx", a / b; else print "-" }'
 }
 
-workload=$(grep -h '^# ksm-demo: workers=' "$LOGS/demo-demo-patched.tap" | sed 's/^# ksm-demo: //')
+workload=$(grep -h '^# ksm-demo: workers=' "$LOGS/demo-demo-patched.txt" | sed 's/^# ksm-demo: //')
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 {
 	echo "KSM demo: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, $(date -u +%F)"
 	echo "machine: User-Mode Linux, 1 CPU, ksmd on the host CPU: $cpu"
 	echo "workload: $workload"
+	echo "runs: one boot of each kernel per run, no spread measured (make bench-engine has more)"
 	for p in $plans; do
 		echo
 		echo "run $p: $(sed -n 's/^# boot: *//p' "$GUEST/plans/$p" | tr '\n' ' ')$(
