@@ -21,6 +21,14 @@
  * KSM is stopped while the workers fill their memory, and started (run=1)
  * once they all have: the times count from then.
  *
+ * -W SCANS instead lets KSM run first for SCANS full scans over the same
+ * amount of memory with nothing to merge (each worker's image salted with
+ * its own id: VMs still booting), so that the scan-time advisor has sized
+ * pages_to_scan to its budget. Then the workers load the common image (the
+ * VMs reach the same state) and the times count from when they all have.
+ * Without it, the advisor would spend the whole first scan at
+ * advisor_min_pages_to_scan, whatever its budget.
+ *
  * KSM settings come from the ksm.* parameters on the kernel command line.
  * Where the kernel did not take them at boot (a kernel without boot
  * parameter support), they are written to sysfs, so that both kernels run
@@ -133,10 +141,21 @@ static char *map_mergeable(size_t len)
 	return p;
 }
 
-/* Pages of each kind per worker. */
+/* Pages of each kind per worker, and the -W handshake (shared memory). */
 struct demo_pages {
 	long dup, zero, uniq, chg;
+	int salted;			/* fill the image with the id first */
+	volatile int *load;		/* set by the parent: load the image */
+	int *loaded;			/* workers that have */
 };
+
+static void fill_image(char *d, long dup, uint64_t salt)
+{
+	long i;
+
+	for (i = 0; i < dup; i++)
+		fill_page(d + i * page_size, salt << 32 | i);
+}
 
 static void worker(int id, int ready_fd, void *arg)
 {
@@ -147,10 +166,10 @@ static void worker(int id, int ready_fd, void *arg)
 	char *u = map_mergeable(uniq * page_size);
 	char *c = map_mergeable(chg * page_size);
 	uint64_t gen = 0;
+	int salted = np->salted;
 	long i;
 
-	for (i = 0; i < dup; i++)
-		fill_page(d + i * page_size, i);
+	fill_image(d, dup, salted ? id + 1 : 0);
 	for (i = 0; i < np->zero; i++)
 		z[i * page_size] = 0;	/* a zero page of its own, written */
 	for (i = 0; i < uniq; i++)
@@ -160,6 +179,11 @@ static void worker(int id, int ready_fd, void *arg)
 	close(ready_fd);
 	/* Rewrite the changing pages until killed: KSM must never merge them. */
 	for (;;) {
+		if (salted && *np->load) {
+			fill_image(d, dup, 0);
+			__atomic_add_fetch(np->loaded, 1, __ATOMIC_SEQ_CST);
+			salted = 0;
+		}
 		for (i = 0; i < chg; i++)
 			fill_page(c + i * page_size, (uint64_t)(id + 1) << 48 | gen << 20 | i);
 		gen++;
@@ -172,7 +196,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: ksm-demo [-n workers] [-d image MiB] [-z zero MiB] [-u unique MiB]\n"
 		"                [-c changing MiB] [-t timeout s] [-p percent of ideal sharing]\n"
-		"                [-A advisor_max_cpu] [-T advisor_target_scan_time]\n");
+		"                [-A advisor_max_cpu] [-T advisor_target_scan_time]\n"
+		"                [-W full scans before the image loads]\n");
 	exit(2);
 }
 
@@ -180,7 +205,9 @@ int main(int argc, char **argv)
 {
 	long n = 4, dup_mb = 32, zero_mb = 0, uniq_mb = 8, chg_mb = 2, timeout = 300, pct = 95;
 	long dup, zero, uniq, chg, ideal, sharing = 0, shared = 0, scans0, scans;
-	long scanned0, scanned, mps;
+	long scanned0, scanned, mps, warm = 0, warm_scans = 0;
+	double warm_s = 0;
+	int *shm;
 	const char *max_cpu = NULL, *target = NULL;
 	double t0, t_conv = -1, cpu0, cpu, t;
 	pid_t pids[MAX_WORKERS];
@@ -188,7 +215,7 @@ int main(int argc, char **argv)
 	int written, opt, i, converged = 0;
 
 	page_size = sysconf(_SC_PAGESIZE);
-	while ((opt = getopt(argc, argv, "n:d:z:u:c:t:p:A:T:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:z:u:c:t:p:A:T:W:")) != -1) {
 		switch (opt) {
 		case 'n': n = atol(optarg); break;
 		case 'd': dup_mb = atol(optarg); break;
@@ -199,11 +226,12 @@ int main(int argc, char **argv)
 		case 'c': chg_mb = atol(optarg); break;
 		case 't': timeout = atol(optarg); break;
 		case 'p': pct = atol(optarg); break;
+		case 'W': warm = atol(optarg); break;
 		default: usage();
 		}
 	}
 	if (n < 2 || n > MAX_WORKERS || dup_mb < 1 || zero_mb < 0 || uniq_mb < 0 || chg_mb < 0 ||
-	    timeout < 1 || pct < 1 || pct > 100)
+	    timeout < 1 || pct < 1 || pct > 100 || warm < 0)
 		usage();
 	if (access(KSM "run", W_OK)) {
 		fprintf(stderr, "ksm-demo: no KSM in this kernel\n");
@@ -213,6 +241,7 @@ int main(int argc, char **argv)
 	uniq = uniq_mb * (1 << 20) / page_size;
 	chg = chg_mb * (1 << 20) / page_size;
 	zero = zero_mb * (1 << 20) / page_size;
+	written = apply_cmdline_knobs();
 	/*
 	 * The image: one copy kept; the zero pages: one KSM page for each
 	 * max_page_sharing of them.
@@ -221,14 +250,17 @@ int main(int argc, char **argv)
 	if (mps < 2)
 		mps = 256;
 	ideal = (n - 1) * dup + n * zero - (n * zero + mps - 1) / mps;
-
-	written = apply_cmdline_knobs();
 	if ((max_cpu && write_knob("advisor_max_cpu", max_cpu)) ||
 	    (target && write_knob("advisor_target_scan_time", target))) {
 		fprintf(stderr, "ksm-demo: cannot set the advisor's knobs\n");
 		return 2;
 	}
-	np = (struct demo_pages){ dup, zero, uniq, chg };
+	shm = mmap(NULL, page_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED) {
+		perror("ksm-demo: mmap");
+		return 2;
+	}
+	np = (struct demo_pages){ dup, zero, uniq, chg, warm > 0, &shm[0], &shm[1] };
 	/* KSM waits until every worker has its memory: the clock starts then */
 	if (write_knob("run", "0")) {
 		fprintf(stderr, "ksm-demo: cannot stop KSM\n");
@@ -240,13 +272,28 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ksm-demo: cannot start KSM\n");
 		return 2;
 	}
+	if (warm) {
+		/* Nothing to merge yet: the advisor sizes pages_to_scan. */
+		t0 = now();
+		scans0 = read_knob("full_scans");
+		while (read_knob("full_scans") - scans0 < warm && now() - t0 < timeout)
+			usleep(100000);
+		warm_scans = read_knob("full_scans") - scans0;
+		warm_s = now() - t0;
+		printf("ksm-demo: warm_up_scans=%ld warm_up_s=%.2f pages_to_scan=%ld\n",
+		       warm_scans, warm_s, read_knob("pages_to_scan"));
+		shm[0] = 1;
+		while (__atomic_load_n(&shm[1], __ATOMIC_SEQ_CST) < n && now() - t0 < timeout)
+			usleep(10000);
+	}
 
 	t0 = now();
 	cpu0 = ksmd_cpu();
 	scans0 = read_knob("full_scans");
 	scanned0 = read_knob("pages_scanned");
 	printf("ksm-demo: workers=%ld image_mb=%ld zero_mb=%ld unique_mb=%ld changing_mb=%ld "
-	       "ideal_sharing=%ld\n", n, dup_mb, zero_mb, uniq_mb, chg_mb, ideal);
+	       "ideal_sharing=%ld warm_up_scans=%ld\n", n, dup_mb, zero_mb, uniq_mb, chg_mb, ideal,
+	       warm);
 	fflush(stdout);
 	do {
 		usleep(250000);
@@ -267,12 +314,12 @@ int main(int argc, char **argv)
 	printf("ksm-demo: boot_params=%s pages_to_scan=%ld sleep_millisecs=%ld "
 	       "pages_shared=%ld pages_sharing=%ld saved_mib=%.1f general_profit_mib=%.1f "
 	       "full_scans=%ld pages_scanned=%ld ksmd_cpu_s=%.2f ksmd_us_per_page=%.3f "
-	       "converged=%s converge_s=%.2f elapsed_s=%.2f\n",
+	       "ksmd_cpu_pct=%.1f converged=%s converge_s=%.2f elapsed_s=%.2f\n",
 	       written ? "written" : "applied", read_knob("pages_to_scan"),
 	       read_knob("sleep_millisecs"), shared, sharing,
 	       sharing * page_size / 1048576.0, read_knob("general_profit") / 1048576.0,
 	       scans, scanned, cpu, scanned > 0 ? cpu * 1e6 / scanned : -1.0,
-	       converged ? "yes" : "no", t_conv, t);
+	       t > 0 ? cpu * 100 / t : 0.0, converged ? "yes" : "no", t_conv, t);
 	for (i = 0; i < n; i++)
 		kill(pids[i], SIGKILL);
 	for (i = 0; i < n; i++)

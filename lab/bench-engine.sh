@@ -15,7 +15,10 @@
 #    QEMU_SIZES MiB (default "64 256"); TCG's CPU times are emulated, so
 #    only their ratio is shown.
 # SCENARIOS picks scenarios (default all four); PARTS=uml or PARTS=qemu runs
-# one half; REPORT_ONLY=1 prints the table again from the last runs' logs.
+# one half; RUNS (default 3) runs each scenario and size that many times in
+# each boot, and the table shows the median and the spread, (max - min) /
+# median, of ksmd CPU per page; REPORT_ONLY=1 prints the table again from
+# the last runs' logs.
 # Prints one table; writes build/bench-engine.txt and .csv, and the table
 # into docs/benchmarks.md (lab/bench-doc.sh).
 # It needs an idle machine: UML's CPU times count the host's wall time while
@@ -27,6 +30,7 @@ SIZES=${SIZES:-256 1024 2048 4096}
 QEMU_SIZES=${QEMU_SIZES:-64 256}
 SCENARIOS=${SCENARIOS:-vm unique prefix volatile}
 PARTS=${PARTS:-uml qemu}
+RUNS=${RUNS:-3}
 LOGS=$BUILD/logs
 out=$BUILD/bench-engine.txt
 csv=$BUILD/bench-engine.csv
@@ -37,11 +41,13 @@ if [ -z "${REPORT_ONLY:-}" ]; then
 	initrd=$(bash "$TOP/lab/initramfs.sh" patched)
 fi
 
-runs() { # runs SIZES: the lab.bench= value
-	local s z r=
-	for z in $1; do
-		for s in $SCENARIOS; do
-			r=$r${r:+,}$s:$z
+runs() { # runs SIZES: the lab.bench= value, each run RUNS times
+	local s z i r=
+	for ((i = 0; i < RUNS; i++)); do
+		for z in $1; do
+			for s in $SCENARIOS; do
+				r=$r${r:+,}$s:$z
+			done
 		done
 	done
 	echo "$r"
@@ -83,13 +89,26 @@ for part in $PARTS; do
 		while read -r l; do
 			sc=$(echo "$l" | sed -n 's/.*scenario=\([a-z]*\).*/\1/p')
 			mib=$(echo "$l" | sed -n 's/.* mib=\([0-9]*\).*/\1/p')
-			line[$part:$k:$sc:$mib]=$l
+			line[$part:$k:$sc:$mib]=${line[$part:$k:$sc:$mib]:+${line[$part:$k:$sc:$mib]}
+}$l
 		done < <(sed -n 's/^[# ]*ksm-engine-bench: \(scenario=\)/\1/p' "$LOGS/$name.tap")
 	done
 done
 
-field() { # field PART KERNEL SCENARIO MIB KEY
+values() { # values PART KERNEL SCENARIO MIB KEY: one per run
 	echo "${line[$1:$2:$3:$4]:-}" | tr ' ' '\n' | sed -n "s/^$5=//p"
+}
+
+field() { # field PART KERNEL SCENARIO MIB KEY: the median over the runs
+	values "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR) { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 } }'
+}
+
+spread() { # spread PART KERNEL SCENARIO MIB KEY: (max - min) / median
+	values "$@" | sort -g | awk '{ v[NR] = $1 } END {
+		if (NR < 2) { print "-"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		if (m > 0) printf "%.0f%%\n", 100 * (v[NR] - v[1]) / m; else print "-" }'
 }
 
 known() { # a counter, or - when the guest had none (printed as -1)
@@ -103,12 +122,14 @@ ratio() {
 {
 	echo "bench-engine: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches"
 	echo "KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0; per scanned page over 3 full scans after 2"
+	echo "runs: $RUNS of each scenario and size per boot, one boot per kernel and part; medians, spread = (max - min) / median"
+	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo
-	printf '%-9s %6s | %-29s | %-27s | %-23s | %-17s\n' "" "" \
-		"ksmd CPU/page, UML (us)" "compares/page (QEMU)" "vm: converge (s), UML" "vm: final pages_sharing"
-	printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' scenario MiB \
-		base patched "b/p" base patched "CPU b/p" base patched "b/p" base patched
-	echo "scenario,mib,part,kernel,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing,engine_compares_per_page,unstable_levels_per_walk,stable_levels_per_walk,stream_ns_per_page" >"$csv"
+	printf '%-9s %6s | %-41s | %-27s | %-23s | %-17s\n' "" "" \
+		"ksmd CPU/page, UML (us), spread" "compares/page (QEMU)" "vm: converge (s), UML" "vm: final pages_sharing"
+	printf '%-9s %6s | %9s %5s %9s %5s %7s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' scenario MiB \
+		base "" patched "" "b/p" base patched "CPU b/p" base patched "b/p" base patched
+	echo "scenario,mib,part,kernel,run,cpu_per_page_us,compares_per_page,ksmd_cpu_s,converge_s,pages_sharing,ideal_sharing,engine_compares_per_page,unstable_levels_per_walk,stable_levels_per_walk,stream_ns_per_page" >"$csv"
 	for sc in $SCENARIOS; do
 		for mib in $(echo "$SIZES $QEMU_SIZES" | tr ' ' '\n' | sort -nu); do
 			[ -n "${line[uml:base:$sc:$mib]:-}${line[qemu:base:$sc:$mib]:-}" ] || continue
@@ -123,14 +144,24 @@ ratio() {
 			sb=$(field uml base "$sc" "$mib" pages_sharing)
 			sp=$(field uml patched "$sc" "$mib" pages_sharing)
 			[ "$sc" = vm ] || cb='' cp='' sb='' sp=''
-			printf '%-9s %6s | %9s %9s %9s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' \
-				"$sc" "$mib" "${ub:--}" "${up:--}" "$(ratio "$ub" "$up")" \
+			printf '%-9s %6s | %9s %5s %9s %5s %7s | %8s %8s %9s | %7s %7s %7s | %8s %8s\n' \
+				"$sc" "$mib" "${ub:--}" "$(spread uml base "$sc" "$mib" cpu_per_page_us)" \
+				"${up:--}" "$(spread uml patched "$sc" "$mib" cpu_per_page_us)" "$(ratio "$ub" "$up")" \
 				"${qb:--}" "${qp:--}" "$(ratio "$qcb" "$qcp")" \
 				"${cb:--}" "${cp:--}" "$(ratio "$cb" "$cp")" "${sb:--}" "${sp:--}"
 			for part in uml qemu; do
 				for k in base patched; do
 					[ -n "${line[$part:$k:$sc:$mib]:-}" ] || continue
-					echo "$sc,$mib,$part,$k,$(field $part $k "$sc" "$mib" cpu_per_page_us),$(field $part $k "$sc" "$mib" compares_per_page),$(field $part $k "$sc" "$mib" ksmd_cpu_s),$(field $part $k "$sc" "$mib" converge_s),$(field $part $k "$sc" "$mib" pages_sharing),$(field $part $k "$sc" "$mib" ideal_sharing),$(field $part $k "$sc" "$mib" engine_compares_per_page),$(field $part $k "$sc" "$mib" unstable_levels_per_walk),$(field $part $k "$sc" "$mib" stable_levels_per_walk),$(field $part $k "$sc" "$mib" stream_ns_per_page)" >>"$csv"
+					r=0
+					while read -r l; do
+						r=$((r + 1))
+						echo "$sc,$mib,$part,$k,$r$(for key in cpu_per_page_us compares_per_page \
+							ksmd_cpu_s converge_s pages_sharing ideal_sharing \
+							engine_compares_per_page unstable_levels_per_walk \
+							stable_levels_per_walk stream_ns_per_page; do
+							printf ',%s' "$(echo "$l" | tr ' ' '\n' | sed -n "s/^$key=//p")"
+						done)" >>"$csv"
+					done <<<"${line[$part:$k:$sc:$mib]}"
 				done
 			done
 		done
@@ -160,4 +191,4 @@ ratio() {
 } | tee "$out"
 log "table: ${out#"$TOP"/}; CSV: ${csv#"$TOP"/}"
 [ -n "${REPORT_ONLY:-}" ] || bash "$TOP/lab/bench-doc.sh" bench-engine \
-	"make bench-engine PARTS=\"$PARTS\" SIZES=\"$SIZES\" QEMU_SIZES=\"$QEMU_SIZES\" SCENARIOS=\"$SCENARIOS\"" "$out"
+	"make bench-engine PARTS=\"$PARTS\" SIZES=\"$SIZES\" QEMU_SIZES=\"$QEMU_SIZES\" SCENARIOS=\"$SCENARIOS\" RUNS=$RUNS" "$out"

@@ -22,11 +22,17 @@ patched | base) ;;
 	;;
 esac
 # The programs come from build/linux as it is (the series' kselftests, with
-# their fixes); the uapi headers from the flavour's kernel build.
+# their fixes); the uapi headers from the flavour's x86 kernel build. Where
+# there is none (make demo and the UML benches build only UML kernels),
+# from build/linux's own headers_install, into build/obj/uapi: the series
+# changes no uapi header.
 src=$TREE
-obj=$BUILD/obj/$flavor
-hdr=$obj/usr/include
-[ -d "$hdr/linux" ] || die "no uapi headers in $hdr: run lab/build-kernel.sh $flavor first"
+hdr=$BUILD/obj/$flavor/usr/include
+if [ ! -d "$hdr/linux" ]; then
+	hdr=$BUILD/obj/uapi/usr/include
+	make -s -C "$src" O="$BUILD/obj/uapi" ARCH=x86_64 headers_install >/dev/null ||
+		die "installing build/linux's uapi headers into build/obj/uapi failed"
+fi
 
 out=$BUILD/guest/$flavor
 root=$out/root
