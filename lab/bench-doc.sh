@@ -38,7 +38,8 @@ section=$(mktemp)
 	echo
 	echo "Command: \`$cmd\`, run $(date -u +%F)."
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) ($(nproc) CPUs)."
-	echo "Series: $(wc -l <"$PATCHES/series") patches on Linux $(base_version "$TREE") (project commit $(git -C "$TOP" rev-parse --short HEAD))."
+	dirty=$(git -C "$TOP" status --porcelain -- Makefile lab guest bench config patches | head -n 1)
+	echo "Series: $(wc -l <"$PATCHES/series") patches on Linux $(base_version "$TREE") (project commit $(git -C "$TOP" rev-parse --short HEAD)${dirty:+, with uncommitted changes})."
 	echo
 	echo '```'
 	cat "$table"
