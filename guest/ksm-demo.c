@@ -22,10 +22,11 @@
  * once they all have: the times count from then.
  *
  * -W SCANS instead lets KSM run first for SCANS full scans over the same
- * amount of memory with nothing to merge (each worker's image salted with
- * its own id: VMs still booting), so that the scan-time advisor has sized
- * pages_to_scan to its budget. Then the workers load the common image (the
- * VMs reach the same state) and the times count from when they all have.
+ * amount of memory with nothing to merge (each worker's image and zero
+ * pages salted with its own id: VMs still booting), so that the scan-time
+ * advisor has sized pages_to_scan to its budget. Then the workers load the
+ * common image and zero their zero pages (the VMs reach the same state),
+ * and the times count from when they begin to.
  * Without it, the advisor would spend the whole first scan at
  * advisor_min_pages_to_scan, whatever its budget.
  *
@@ -170,8 +171,12 @@ static void worker(int id, int ready_fd, void *arg)
 	long i;
 
 	fill_image(d, dup, salted ? id + 1 : 0);
-	for (i = 0; i < np->zero; i++)
-		z[i * page_size] = 0;	/* a zero page of its own, written */
+	for (i = 0; i < np->zero; i++) {
+		if (salted)	/* zeroed when the image loads */
+			fill_page(z + i * page_size, (uint64_t)(id + 1) << 56 | i);
+		else
+			z[i * page_size] = 0;	/* a zero page of its own, written */
+	}
 	for (i = 0; i < uniq; i++)
 		fill_page(u + i * page_size, (uint64_t)(id + 1) << 40 | i);
 	if (write(ready_fd, "r", 1) != 1)
@@ -181,6 +186,7 @@ static void worker(int id, int ready_fd, void *arg)
 	for (;;) {
 		if (salted && *np->load) {
 			fill_image(d, dup, 0);
+			memset(z, 0, np->zero * page_size);
 			__atomic_add_fetch(np->loaded, 1, __ATOMIC_SEQ_CST);
 			salted = 0;
 		}
@@ -189,6 +195,16 @@ static void worker(int id, int ready_fd, void *arg)
 		gen++;
 		usleep(20000);
 	}
+}
+
+static void stop_workers(long n, const pid_t *pids)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		kill(pids[i], SIGKILL);
+	for (i = 0; i < n; i++)
+		waitpid(pids[i], NULL, 0);
 }
 
 static void usage(void)
@@ -212,7 +228,7 @@ int main(int argc, char **argv)
 	double t0, t_conv = -1, cpu0, cpu, t;
 	pid_t pids[MAX_WORKERS];
 	struct demo_pages np;
-	int written, opt, i, converged = 0;
+	int written, opt, converged = 0;
 
 	page_size = sysconf(_SC_PAGESIZE);
 	while ((opt = getopt(argc, argv, "n:d:z:u:c:t:p:A:T:W:")) != -1) {
@@ -270,6 +286,7 @@ int main(int argc, char **argv)
 		return 2;
 	if (write_knob("run", "1")) {
 		fprintf(stderr, "ksm-demo: cannot start KSM\n");
+		stop_workers(n, pids);
 		return 2;
 	}
 	if (warm) {
@@ -282,15 +299,29 @@ int main(int argc, char **argv)
 		warm_s = now() - t0;
 		printf("ksm-demo: warm_up_scans=%ld warm_up_s=%.2f pages_to_scan=%ld\n",
 		       warm_scans, warm_s, read_knob("pages_to_scan"));
-		shm[0] = 1;
-		while (__atomic_load_n(&shm[1], __ATOMIC_SEQ_CST) < n && now() - t0 < timeout)
-			usleep(10000);
+		if (warm_scans < warm) {
+			fprintf(stderr, "ksm-demo: %ld of %ld warm-up scans in %ld s\n",
+				warm_scans, warm, timeout);
+			stop_workers(n, pids);
+			return 1;
+		}
 	}
 
 	t0 = now();
 	cpu0 = ksmd_cpu();
 	scans0 = read_knob("full_scans");
 	scanned0 = read_knob("pages_scanned");
+	if (warm) {
+		shm[0] = 1;	/* load the image: the clock runs */
+		while (__atomic_load_n(&shm[1], __ATOMIC_SEQ_CST) < n && now() - t0 < timeout)
+			usleep(10000);
+		if (__atomic_load_n(&shm[1], __ATOMIC_SEQ_CST) < n) {
+			fprintf(stderr, "ksm-demo: %d of %ld workers loaded the image in %ld s\n",
+				shm[1], n, timeout);
+			stop_workers(n, pids);
+			return 1;
+		}
+	}
 	printf("ksm-demo: workers=%ld image_mb=%ld zero_mb=%ld unique_mb=%ld changing_mb=%ld "
 	       "ideal_sharing=%ld warm_up_scans=%ld\n", n, dup_mb, zero_mb, uniq_mb, chg_mb, ideal,
 	       warm);
@@ -320,9 +351,6 @@ int main(int argc, char **argv)
 	       sharing * page_size / 1048576.0, read_knob("general_profit") / 1048576.0,
 	       scans, scanned, cpu, scanned > 0 ? cpu * 1e6 / scanned : -1.0,
 	       t > 0 ? cpu * 100 / t : 0.0, converged ? "yes" : "no", t_conv, t);
-	for (i = 0; i < n; i++)
-		kill(pids[i], SIGKILL);
-	for (i = 0; i < n; i++)
-		waitpid(pids[i], NULL, 0);
+	stop_workers(n, pids);
 	return converged ? 0 : 1;
 }

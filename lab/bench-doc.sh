@@ -38,8 +38,8 @@ section=$(mktemp)
 	echo
 	echo "Command: \`$cmd\`, run $(date -u +%F)."
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) ($(nproc) CPUs)."
-	dirty=$(git -C "$TOP" status --porcelain -- Makefile lab guest bench config patches | head -n 1)
-	echo "Series: $(wc -l <"$PATCHES/series") patches on Linux $(base_version "$TREE") (project commit $(git -C "$TOP" rev-parse --short HEAD)${dirty:+, with uncommitted changes})."
+	dirty=$(git -C "$TOP" status --porcelain -- Makefile lab guest bench config patches)
+	echo "Series: $(wc -l <"$PATCHES/series") patches on Linux $(base_version "$TREE") (project commit $(git -C "$TOP" rev-parse --short HEAD)${dirty:+, with uncommitted changes}; build/linux at $(git -C "$TREE" rev-parse --short HEAD))."
 	echo
 	echo '```'
 	cat "$table"

@@ -31,6 +31,7 @@ QEMU_SIZES=${QEMU_SIZES:-64 256}
 SCENARIOS=${SCENARIOS:-vm unique prefix volatile}
 PARTS=${PARTS:-uml qemu}
 RUNS=${RUNS:-3}
+[ "$RUNS" -ge 1 ] 2>/dev/null || die "RUNS=$RUNS: the runs of each scenario and size, at least 1"
 LOGS=$BUILD/logs
 out=$BUILD/bench-engine.txt
 csv=$BUILD/bench-engine.csv
@@ -82,8 +83,8 @@ for part in $PARTS; do
 		# shellcheck disable=SC2086 # args is empty or one parameter
 		[ -n "${REPORT_ONLY:-}" ] ||
 			ARCH=$([ "$part" = uml ] && echo um || echo x86_64) \
-			bash "$TOP/lab/run-vm.sh" -t 14400 -m "$mem" "$name" "$kernel" "$initrd" \
-			bench-engine lab.timeout=7200 lab.bench="$(runs "$sizes")" $args ||
+			bash "$TOP/lab/run-vm.sh" -t $((7200 * RUNS + 1800)) -m "$mem" "$name" "$kernel" "$initrd" \
+			bench-engine lab.timeout=$((7200 * RUNS)) lab.bench="$(runs "$sizes")" $args ||
 			die "the $part run of the $k kernel failed: see build/logs/$name.*"
 		[ -f "$LOGS/$name.tap" ] || continue
 		while read -r l; do
@@ -122,7 +123,9 @@ ratio() {
 {
 	echo "bench-engine: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches"
 	echo "KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0; per scanned page over 3 full scans after 2"
-	echo "runs: $RUNS of each scenario and size per boot, one boot per kernel and part; medians, spread = (max - min) / median"
+	# The runs the logs hold (a guest timeout leaves fewer than RUNS)
+	nruns=$(for key in "${!line[@]}"; do echo "${line[$key]}" | wc -l; done | sort -n | sed -n '1p;$p' | uniq | tr '\n' '-' | sed 's/-$//')
+	echo "runs: ${nruns:-0} of each scenario and size per boot, one boot per kernel and part; medians, spread = (max - min) / median"
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo
 	printf '%-9s %6s | %-41s | %-27s | %-23s | %-17s\n' "" "" \

@@ -27,7 +27,7 @@ if [ -z "${REPORT_ONLY:-}" ]; then
 	initrd=$(bash "$TOP/lab/initramfs.sh" patched)
 	for k in base patched; do
 		kernel=$(bash "$TOP/lab/build-kernel.sh" "$k")
-		bash "$TOP/lab/run-vm.sh" -t 7200 -m 1G "bench-thp-$k" "$kernel" "$initrd" bench-thp ||
+		bash "$TOP/lab/run-vm.sh" -t 9000 -m 1G "bench-thp-$k" "$kernel" "$initrd" bench-thp ||
 			die "the run of the $k kernel failed: see build/logs/bench-thp-$k.*"
 	done
 fi
@@ -67,9 +67,10 @@ ratio() {
 }
 
 dups=$(for key in "${!lines[@]}"; do echo "${key#*:}"; done | sort -nu)
-runs=$(values patched "$(echo "$dups" | head -n 1)" dups | wc -l)
+# The runs the logs hold, fewest-most over k and kernel (3 when all ran)
+runs=$(for key in "${!lines[@]}"; do echo "${lines[$key]}" | wc -l; done | sort -n | sed -n '1p;$p' | uniq | tr '\n' '-' | sed 's/-$//')
 {
-	echo "bench-thp: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU TCG, 2 vCPUs, THP always"
+	echo "bench-thp: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU ($(qemu_accel)), 2 vCPUs, THP always"
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "workload: 256 MiB in 128 THPs, k duplicate subpages per THP; KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0, 4 full scans"
 	echo "runs: $runs per k and kernel, one boot per kernel; medians, spread = (max - min) / median"
@@ -107,6 +108,7 @@ runs=$(values patched "$(echo "$dups" | head -n 1)" dups | wc -l)
 	echo "each kernel's runs. Chart: build/bench-thp.png."
 } | tee "$out"
 
+rm -f "$BUILD"/bench-thp-*.dat
 awk -F, 'NR > 1 { print > ("'"$BUILD"'/bench-thp-" $1 ".dat") }' "$csv"
 gnuplot <<GP || die "gnuplot failed"
 set terminal pngcairo size 800,500 noenhanced

@@ -41,7 +41,7 @@ for k in base patched; do
 	for p in $plans; do
 		name=demo-$p-$k
 		[ -n "${REPORT_ONLY:-}" ] ||
-			ARCH=um bash "$TOP/lab/run-vm.sh" -t 1800 -m 3G "$name" "$kernel" "$initrd" "$p" ||
+			ARCH=um bash "$TOP/lab/run-vm.sh" -t 2400 -m 3G "$name" "$kernel" "$initrd" "$p" ||
 			die "the $p boot of the $k kernel failed: see build/logs/$name.console.log"
 		# The guest's lines end in CR LF.
 		tr -d '\r' <"$LOGS/$name.tap" >"$LOGS/$name.txt"
@@ -70,7 +70,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 	echo "runs: one boot of each kernel per run, no spread measured (make bench-engine has more)"
 	for p in $plans; do
 		echo
-		echo "run $p: $(sed -n 's/^# boot: *//p' "$GUEST/plans/$p" | tr '\n' ' ')$(
+		echo "run $p: $(sed -n 's/^# boot: *//p' "$GUEST/plans/$p" | tr ' ' '\n' | grep -v '^lab\.' | tr '\n' ' ')$(
 			sed -n 's/^ksm-demo .*-A \([0-9]*\) -T \([0-9]*\) -W \([0-9]*\).*/advisor_max_cpu=\1 advisor_target_scan_time=\2, after \3 full scans with nothing to merge/p' "$GUEST/plans/$p")"
 		printf '%-28s %12s %12s %8s\n' "" base patched "b/p"
 		for row in "boot params:boot_params" "pages_shared:pages_shared" \
@@ -90,7 +90,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 	echo
 	echo "b/p: base divided by patched. Converged: pages_sharing reached 95 % of"
 	echo "what the workload allows. Times count from when the workload was ready"
-	echo "(run demo-advisor: from when the image was loaded). Chart: build/demo.png."
+	echo "(run demo-advisor: from when the image began to load). Chart: build/demo.png."
 	echo "THP and NUMA (QEMU): not in the series yet; this part comes with them."
 } | tee "$LOGS/demo-report.txt"
 
