@@ -1035,41 +1035,6 @@ static void on_signal(int sig)
 	stop = sig;
 }
 
-/* SwapTotal in kB from /proc/meminfo, -1 when unknown. */
-static long swap_total_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/meminfo", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "SwapTotal: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
-/* A counter from /proc/vmstat, or -1. */
-static long vmstat(const char *name)
-{
-	char line[128];
-	size_t len = strlen(name);
-	long v = -1;
-	FILE *f = fopen("/proc/vmstat", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, name, len) && line[len] == ' ') {
-			v = strtol(line + len + 1, NULL, 10);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 /* Write a knob and count the outcome; EBUSY is an accepted refusal. */
 static int knob_set(int k, const char *val)
 {
@@ -1822,9 +1787,9 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
 
-	swpin0 = vmstat("pswpin");
-	swpout0 = vmstat("pswpout");
-	swcopy0 = vmstat("ksm_swpin_copy");
+	swpin0 = read_proc_field("/proc/vmstat", "pswpin");
+	swpout0 = read_proc_field("/proc/vmstat", "pswpout");
+	swcopy0 = read_proc_field("/proc/vmstat", "ksm_swpin_copy");
 	zp0 = read_knob("ksm_zero_pages");
 	ctl_start();
 
@@ -1880,15 +1845,15 @@ int main(int argc, char **argv)
 	    "ksm_swpin_copy=%ld", SUM(rewrites), SUM(vol_rewrites), SUM(heals), SUM(remaps),
 	    SUM(mprotects), SUM(dontneeds), SUM(toggles), SUM(migrate_tries), SUM(child_fails),
 	    SUM(child_hangs), SUM(iterations), SUM(starts), SUM(nomem), SUM(errors), nomem_exits, ctl.errors,
-	    swcopy0 < 0 ? -1 : vmstat("ksm_swpin_copy") - swcopy0);
+	    swcopy0 < 0 ? -1 : read_proc_field("/proc/vmstat", "ksm_swpin_copy") - swcopy0);
 	out("# ksm-stress: seed=%llu duration=%ld workers=%ld mib=%ld pages_checked=%ld writes=%ld "
 	    "peak_pages_sharing=%ld expected_sharing=%ld forks=%ld migrations=%ld mremaps=%ld "
 	    "kills=%ld knob_flips=%ld knob_refused=%ld swapin=%ld swapout=%ld mismatches=%ld",
 	    (unsigned long long)g.seed, g.duration, g.nworkers, g.mib, SUM(checked),
 	    SUM(writes) + SUM(rewrites), peak, expected, SUM(forks), SUM(migrations),
 	    SUM(mremaps), kills, ctl.flips, ctl.refused,
-	    swpin0 < 0 ? -1 : vmstat("pswpin") - swpin0,
-	    swpout0 < 0 ? -1 : vmstat("pswpout") - swpout0, SUM(mismatches));
+	    swpin0 < 0 ? -1 : read_proc_field("/proc/vmstat", "pswpin") - swpin0,
+	    swpout0 < 0 ? -1 : read_proc_field("/proc/vmstat", "pswpout") - swpout0, SUM(mismatches));
 
 	if (SUM(mismatches)) {
 		out("# %ld mismatches (pages that lost a write or changed by themselves, as "
@@ -1911,11 +1876,11 @@ int main(int argc, char **argv)
 		fail |= !restored;
 		out("%s 4 knobs restored", restored ? "ok" : "not ok");
 	}
-	swpin = swpin0 < 0 ? -1 : vmstat("pswpin") - swpin0;
-	swpout = swpout0 < 0 ? -1 : vmstat("pswpout") - swpout0;
+	swpin = swpin0 < 0 ? -1 : read_proc_field("/proc/vmstat", "pswpin") - swpin0;
+	swpout = swpout0 < 0 ? -1 : read_proc_field("/proc/vmstat", "pswpout") - swpout0;
 	if (g.no_swap) {
 		out("ok 5 swapping # SKIP not required (-S)");
-	} else if (swap_total_kb() <= 0) {
+	} else if (read_proc_field("/proc/meminfo", "SwapTotal") <= 0) {
 		out("ok 5 swapping # SKIP no swap device is on");
 	} else {
 		int swapped = swpin > 0 && swpout > 0;

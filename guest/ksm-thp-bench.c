@@ -35,25 +35,6 @@
 
 #define HPAGE		(2UL << 20)
 
-/* A field of a /proc file, in kB or pages: -1 when it is not there. */
-static long proc_field(const char *path, const char *key)
-{
-	char line[256];
-	size_t l = strlen(key);
-	long v = -1;
-	FILE *f = fopen(path, "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, key, l) && (line[l] == ':' || line[l] == ' ')) {
-			v = atol(line + l + 1);
-			break;
-		}
-	fclose(f);
-	return v;
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: ksm-thp-bench [-k DUPS[,DUPS...]] [-r RUNS] [-m MIB] [-s SCANS]"
@@ -92,7 +73,7 @@ static int run(long dups, long mib, long scans, long timeout, int first)
 		for (j = 0; j < sub; j++)
 			fill_pattern(p + h * HPAGE + j * page_size, page_size,
 				     j < dups ? j : h * sub + j, j < dups ? 1 : 2);
-	thp_kb = proc_field("/proc/self/smaps_rollup", "AnonHugePages");
+	thp_kb = read_proc_field("/proc/self/smaps_rollup", "AnonHugePages");
 	if (thp_kb < thps * (long)(HPAGE >> 10)) {
 		printf("ksm-thp-bench: only %ld of %ld huge pages are THPs (AnonHugePages)\n",
 		       thp_kb / (long)(HPAGE >> 10), thps);
@@ -103,7 +84,7 @@ static int run(long dups, long mib, long scans, long timeout, int first)
 		return 2;
 	}
 
-	split0 = proc_field("/proc/vmstat", "thp_split_page");
+	split0 = read_proc_field("/proc/vmstat", "thp_split_page");
 	scans0 = read_knob("full_scans");
 	scanned = read_knob("pages_scanned");
 	cpu0 = ksmd_cpu();
@@ -119,7 +100,7 @@ static int run(long dups, long mib, long scans, long timeout, int first)
 	write_knob("run", "0");
 	cpu = ksmd_cpu() - cpu0;
 	scanned = read_knob("pages_scanned") - scanned;
-	thp_kb = proc_field("/proc/self/smaps_rollup", "AnonHugePages");
+	thp_kb = read_proc_field("/proc/self/smaps_rollup", "AnonHugePages");
 
 	printf("ksm-thp-bench: dups=%ld mib=%ld thps=%ld thps_kept=%ld kept_pct=%.1f "
 	       "thp_split=%ld pages_shared=%ld pages_sharing=%ld saved_mib=%.1f "
@@ -127,7 +108,7 @@ static int run(long dups, long mib, long scans, long timeout, int first)
 	       "elapsed_s=%.2f timed_out=%d\n",
 	       dups, mib, thps, thp_kb / (long)(HPAGE >> 10),
 	       100.0 * thp_kb / (thps * (double)(HPAGE >> 10)),
-	       proc_field("/proc/vmstat", "thp_split_page") - split0,
+	       read_proc_field("/proc/vmstat", "thp_split_page") - split0,
 	       read_knob("pages_shared"), read_knob("pages_sharing"),
 	       read_knob("pages_sharing") * page_size / 1048576.0,
 	       full, scanned, cpu, scanned > 0 ? cpu * 1e6 / scanned : -1.0,

@@ -2,8 +2,8 @@
 /*
  * The helpers the guest's C programs share (the shell programs have
  * lib.sh): the time, files and KSM's sysfs knobs, ksmd's CPU time, starting
- * worker processes, TAP results and page patterns. Static functions: each
- * program is one static binary.
+ * worker processes, /proc counters, TAP results and page patterns. Static
+ * functions: each program is one static binary.
  */
 #ifndef KSM_UTIL_H
 #define KSM_UTIL_H
@@ -175,6 +175,29 @@ static __attribute__((unused)) int start_workers(int n, pid_t *pids,
 			return -1;
 	close(pfd[0]);
 	return 0;
+}
+
+/*
+ * The number after @key in a "key value" or "key: value" file such as
+ * /proc/vmstat, /proc/meminfo or /proc/self/smaps_rollup: -1 when the
+ * file or the key is missing.
+ */
+static __attribute__((unused)) long read_proc_field(const char *path, const char *key)
+{
+	char line[256];
+	size_t len = strlen(key);
+	long v = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, len) && (line[len] == ':' || line[len] == ' ')) {
+			v = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return v;
 }
 
 /* TAP results so far, and how many of them failed */

@@ -101,30 +101,22 @@ values() { # values PART KERNEL SCENARIO MIB KEY: one per run
 }
 
 field() { # field PART KERNEL SCENARIO MIB KEY: the median over the runs
-	values "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR) { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 } }'
+	values "$@" | stat_median
 }
 
 spread() { # spread PART KERNEL SCENARIO MIB KEY: (max - min) / median
-	values "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR < 2) { print "-"; exit }
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		if (m > 0) printf "%.0f%%\n", 100 * (v[NR] - v[1]) / m; else print "-" }'
+	values "$@" | stat_spread
 }
 
 known() { # a counter, or - when the guest had none (printed as -1)
 	case $1 in -* | "") echo - ;; *) echo "$1" ;; esac
 }
 
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'
-}
-
 {
 	echo "bench-engine: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches"
 	echo "KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0; per scanned page over 3 full scans after 2"
 	# The runs the logs hold (a guest timeout leaves fewer than RUNS)
-	nruns=$(for key in "${!line[@]}"; do echo "${line[$key]}" | wc -l; done | sort -n | sed -n '1p;$p' | uniq | tr '\n' '-' | sed 's/-$//')
+	nruns=$(for key in "${!line[@]}"; do echo "${line[$key]}" | wc -l; done | stat_range)
 	echo "runs: ${nruns:-0} of each scenario and size per boot, one boot per kernel and part; medians, spread = (max - min) / median"
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo

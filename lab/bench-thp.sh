@@ -47,28 +47,20 @@ values() { # values KERNEL DUPS KEY: one per run
 }
 
 median() { # median KERNEL DUPS KEY
-	values "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR) { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 } }'
+	values "$@" | stat_median
 }
 
 spread() { # spread KERNEL DUPS KEY: (max - min) / median
-	values "$@" | sort -g | awk '{ v[NR] = $1 } END {
-		if (NR < 2) { print "-"; exit }
-		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-		if (m > 0) printf "%.0f%%\n", 100 * (v[NR] - v[1]) / m; else print "-" }'
+	values "$@" | stat_spread
 }
 
 per_split() { # merged subpages per THP split
 	awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", s / n; else print "-" }'
 }
 
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2fx", a / b; else print "-" }'
-}
-
 dups=$(for key in "${!lines[@]}"; do echo "${key#*:}"; done | sort -nu)
 # The runs the logs hold, fewest-most over k and kernel (3 when all ran)
-runs=$(for key in "${!lines[@]}"; do echo "${lines[$key]}" | wc -l; done | sort -n | sed -n '1p;$p' | uniq | tr '\n' '-' | sed 's/-$//')
+runs=$(for key in "${!lines[@]}"; do echo "${lines[$key]}" | wc -l; done | stat_range)
 {
 	echo "bench-thp: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU ($(qemu_accel)), 2 vCPUs, THP always"
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"

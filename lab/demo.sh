@@ -57,10 +57,6 @@ field() { # field PLAN KERNEL KEY
 	echo "${res[$1:$2]}" | tr ' ' '\n' | sed -n "s/^$3=//p"
 }
 
-ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.1fx", a / b; else print "-" }'
-}
-
 workload=$(grep -h '^# ksm-demo: workers=' "$LOGS/demo-demo-patched.txt" | sed 's/^# ksm-demo: //')
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 {
@@ -81,7 +77,7 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 			"time to converge (s):converge_s"; do
 			b=$(field "$p" base "${row#*:}") q=$(field "$p" patched "${row#*:}")
 			case ${row#*:} in
-			ksmd_cpu_s | ksmd_us_per_page | converge_s) r=$(ratio "$b" "$q") ;;
+			ksmd_cpu_s | ksmd_us_per_page | converge_s) r=$(ratio "$b" "$q" 1) ;;
 			*) r= ;;
 			esac
 			printf '%-28s %12s %12s %8s\n' "${row%%:*}" "$b" "$q" "$r"
@@ -107,4 +103,4 @@ plot "$LOGS/demo-demo-base.samples" with lines lw 2 title "base, pages_to_scan 2
      "$LOGS/demo-demo-advisor-patched.samples" with lines lw 2 dt 2 title "patched, advisor 10 % CPU"
 GP
 log "chart: build/demo.png"
-bash "$TOP/lab/bench-doc.sh" demo "make demo" "$LOGS/demo-report.txt"
+[ -n "${REPORT_ONLY:-}" ] || bash "$TOP/lab/bench-doc.sh" demo "make demo" "$LOGS/demo-report.txt"

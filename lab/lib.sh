@@ -115,4 +115,30 @@ base_version() {
 	make -s --no-print-directory -C "$1" kernelversion 2>/dev/null
 }
 
+# The bench tables' statistics, over the numbers on stdin, one a line.
+# The median:
+stat_median() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR) { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 } }'
+}
+
+# The spread, (max - min) / median in percent; - with fewer than 2 numbers:
+stat_spread() {
+	sort -g | awk '{ v[NR] = $1 } END {
+		if (NR < 2) { print "-"; exit }
+		m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		if (m > 0) printf "%.0f%%\n", 100 * (v[NR] - v[1]) / m; else print "-" }'
+}
+
+# The range, "N" when all are N, else "MIN-MAX":
+stat_range() {
+	sort -n | sed -n '1p;$p' | uniq | tr '\n' '-' | sed 's/-$//'
+}
+
+# ratio A B [DECIMALS]: "A/Bx", or - unless both are positive.
+ratio() {
+	awk -v a="$1" -v b="$2" -v d="${3:-2}" \
+		'BEGIN { if (a > 0 && b > 0) printf("%." d "fx\n", a / b); else print "-" }'
+}
+
 load_base "$BASE_CONF"
