@@ -6,7 +6,7 @@
 #   ksm-boot-params [KNOB=VALUE...] [-w KNOB...]
 #
 # KNOB=VALUE: /sys/kernel/mm/ksm/KNOB must show VALUE (advisor_mode: the
-# bracketed mode). Every other of the eight boot knobs must show its default.
+# bracketed mode). Every other of the nine boot knobs must show its default.
 # -w KNOB: the kernel log must carry the warning for ksm.KNOB (the value
 # given on the command line was refused); no other ksm.* warning may appear.
 #
@@ -14,7 +14,7 @@
 
 . /lib/lab.sh
 
-KNOBS="run pages_to_scan sleep_millisecs merge_across_nodes use_zero_pages max_page_sharing smart_scan advisor_mode"
+KNOBS="run pages_to_scan sleep_millisecs merge_across_nodes use_zero_pages max_page_sharing smart_scan thp_split_threshold advisor_mode"
 
 default() {
 	case $1 in
@@ -25,6 +25,7 @@ default() {
 	use_zero_pages) echo 0 ;;
 	max_page_sharing) echo 256 ;;
 	smart_scan) echo 1 ;;
+	thp_split_threshold) echo 1 ;;
 	advisor_mode) echo none ;;
 	esac
 }
@@ -44,7 +45,7 @@ if [ ! -d "$KSM" ]; then
 	echo "1..0 # SKIP no $KSM (CONFIG_KSM=n)"
 	exit 4
 fi
-echo "1..9"
+echo "1..10"
 echo "# cmdline: $(cat /proc/cmdline)"
 
 fails=0

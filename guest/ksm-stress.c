@@ -24,7 +24,8 @@
  * (default 3.5) and starts a replacement, and (unless -K is given or the
  * knobs are not writable) flips a KSM knob about every -k seconds (default
  * 1): run, merge_across_nodes, use_zero_pages, max_page_sharing,
- * smart_scan and page_hash (when there is more than one page hash). It
+ * smart_scan, page_hash (when there is more than one page hash) and
+ * thp_split_threshold (0, 1, 8, 64 or 512, where the kernel has it). It
  * samples pages_sharing
  * every 100 ms and restores every knob it changed at the end, also after
  * SIGINT or SIGTERM.
@@ -1004,10 +1005,11 @@ static void __attribute__((noreturn)) worker_main(int id, long incarnation)
 
 /* ---------------------------------------------------------------- parent */
 
-enum { K_RUN, K_PTS, K_SLEEP, K_MAN, K_UZP, K_MPS, K_SMART, K_HASH, NKNOBS };
+enum { K_RUN, K_PTS, K_SLEEP, K_MAN, K_UZP, K_MPS, K_SMART, K_HASH, K_THP, NKNOBS };
 static const char * const knob_name[NKNOBS] = {
 	"run", "pages_to_scan", "sleep_millisecs", "merge_across_nodes",
 	"use_zero_pages", "max_page_sharing", "smart_scan", "page_hash",
+	"thp_split_threshold",
 };
 
 static struct {
@@ -1083,13 +1085,15 @@ static void ctl_start(void)
 	}
 	ctl.enabled = 1;
 	out("# knobs at start: run=%s pages_to_scan=%s sleep_millisecs=%s merge_across_nodes=%s "
-	    "use_zero_pages=%s max_page_sharing=%s smart_scan=%s page_hash=%s",
+	    "use_zero_pages=%s max_page_sharing=%s smart_scan=%s page_hash=%s "
+	    "thp_split_threshold=%s",
 	    ctl.present[K_RUN] ? ctl.orig[K_RUN] : "-", ctl.present[K_PTS] ? ctl.orig[K_PTS] : "-",
 	    ctl.present[K_SLEEP] ? ctl.orig[K_SLEEP] : "-",
 	    ctl.present[K_MAN] ? ctl.orig[K_MAN] : "-", ctl.present[K_UZP] ? ctl.orig[K_UZP] : "-",
 	    ctl.present[K_MPS] ? ctl.orig[K_MPS] : "-",
 	    ctl.present[K_SMART] ? ctl.orig[K_SMART] : "-",
-	    ctl.present[K_HASH] ? ctl.orig[K_HASH] : "-");
+	    ctl.present[K_HASH] ? ctl.orig[K_HASH] : "-",
+	    ctl.present[K_THP] ? ctl.orig[K_THP] : "-");
 	if (ctl.present[K_PTS])
 		knob_set(K_PTS, "1000");
 	if (ctl.present[K_SLEEP])
@@ -1151,6 +1155,7 @@ static void ctl_flip_hash(void)
 static void ctl_flip(void)
 {
 	static const char * const mps[] = { "2", "16", "256" };
+	static const char * const thp[] = { "0", "1", "8", "64", "512" };
 	unsigned int c = xorshift(&prng) % 100;
 	char val[16];
 	long cur;
@@ -1160,7 +1165,13 @@ static void ctl_flip(void)
 		ctl.run_paused = 0;
 		return;
 	}
-	if (c >= 20 && c < 30 && ctl.present[K_HASH]) {
+	if (c >= 10 && c < 20 && ctl.present[K_THP]) {
+		cur = knob_now(K_THP);
+		do {
+			snprintf(val, sizeof(val), "%s", thp[xorshift(&prng) % 5]);
+		} while (strtol(val, NULL, 10) == cur);
+		knob_set(K_THP, val);
+	} else if (c >= 20 && c < 30 && ctl.present[K_HASH]) {
 		ctl_flip_hash();
 	} else if (c >= 30 && c < 50 && ctl.present[K_UZP]) {
 		knob_set(K_UZP, knob_now(K_UZP) == 1 ? "0" : "1");
@@ -1425,7 +1436,8 @@ static void unmerge_own_pages(void)
 /* Put every knob back; true when all read back their original value. */
 static int ctl_restore(void)
 {
-	static const int busy[] = { K_MAN, K_MPS }, order[] = { K_UZP, K_SMART, K_PTS, K_SLEEP };
+	static const int busy[] = { K_MAN, K_MPS },
+		order[] = { K_UZP, K_SMART, K_THP, K_PTS, K_SLEEP };
 	char path[128], buf[64];
 	int k, t, ok = 1;
 	unsigned int o;

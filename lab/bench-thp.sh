@@ -6,7 +6,9 @@
 #
 # Boots the lab kernel of each (QEMU, THP on) with plan bench-thp:
 # guest/ksm-thp-bench, 256 MiB in 128 PMD-sized THPs, k duplicate subpages
-# in each (k = 0, 1, 8, 64, 256, 512), 4 full scans, 3 runs of each k.
+# in each (k = 0, 1, 8, 64, 256, 512), 4 full scans, 3 runs of each k, at
+# thp_split_threshold=64 on the patched kernel; and row 8p, k = 8 under
+# memory pressure (a memory cgroup with memory.high at half its use).
 # Prints, base against patched, the huge pages kept whole, the memory
 # saved, the THPs split, the subpages merged per THP split, and the ratio
 # of ksmd CPU per scanned subpage (TCG: emulated times, so only the ratio).
@@ -37,6 +39,7 @@ for k in base patched; do
 	[ -f "$LOGS/bench-thp-$k.tap" ] || die "no build/logs/bench-thp-$k.tap: run make bench-thp"
 	while read -r l; do
 		d=$(echo "$l" | sed -n 's/.*dups=\([0-9]*\) .*/\1/p')
+		case $l in *" pressure=1 "*) d=${d}p ;; esac
 		lines[$k:$d]=${lines[$k:$d]:+${lines[$k:$d]}
 }$l
 	done < <(tr -d '\r' <"$LOGS/bench-thp-$k.tap" | sed -n 's/^[# ]*ksm-thp-bench: \(dups=\)/\1/p')
@@ -58,28 +61,30 @@ per_split() { # merged subpages per THP split
 	awk -v s="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.1f", s / n; else print "-" }'
 }
 
-dups=$(for key in "${!lines[@]}"; do echo "${key#*:}"; done | sort -nu)
+dups=$(for key in "${!lines[@]}"; do echo "${key#*:}"; done | sort -Vu)
+threshold=$(echo "${lines[patched:0]:-}" | tr ' ' '\n' | sed -n 's/^threshold=//p' | head -n 1)
 # The runs the logs hold, fewest-most over k and kernel (3 when all ran)
 runs=$(for key in "${!lines[@]}"; do echo "${lines[$key]}" | wc -l; done | stat_range)
 {
 	echo "bench-thp: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU ($(qemu_accel)), 2 vCPUs, THP always"
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "workload: 256 MiB in 128 THPs, k duplicate subpages per THP; KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0, 4 full scans"
+	echo "patched: thp_split_threshold=${threshold:-?}; 8p: k = 8 in a memory cgroup with memory.high at half its use"
 	echo "runs: $runs per k and kernel, one boot per kernel; medians, spread = (max - min) / median"
 	echo
 	printf '%4s | %-15s | %-15s | %-13s | %-15s | %-23s\n' "" "THPs kept (%)" "saved (MiB)" \
 		"THPs split" "merged/split" "ksmd CPU/subpage"
 	printf '%4s | %7s %7s | %7s %7s | %6s %6s | %7s %7s | %7s %7s %7s\n' k \
 		base patched base patched base patched base patched "spr b" "spr p" "b/p"
-	echo "kernel,dups,run,thps,thps_kept,kept_pct,thp_split,pages_sharing,saved_mib,pages_scanned,ksmd_cpu_s,cpu_per_page_us" >"$csv"
+	echo "kernel,dups,run,thps,thps_kept,kept_pct,thp_split,pages_sharing,saved_mib,pages_scanned,ksmd_cpu_s,cpu_per_page_us,pressure,threshold" >"$csv"
 	for d in $dups; do
 		for k in base patched; do
 			r=0
 			while read -r l; do
 				[ -n "$l" ] || continue
 				r=$((r + 1))
-				echo "$k,$d,$r$(for key in thps thps_kept kept_pct thp_split pages_sharing \
-					saved_mib pages_scanned ksmd_cpu_s cpu_per_page_us; do
+				echo "$k,${d%p},$r$(for key in thps thps_kept kept_pct thp_split pages_sharing \
+					saved_mib pages_scanned ksmd_cpu_s cpu_per_page_us pressure threshold; do
 					printf ',%s' "$(echo "$l" | tr ' ' '\n' | sed -n "s/^$key=//p")"
 				done)" >>"$csv"
 			done <<<"${lines[$k:$d]:-}"
