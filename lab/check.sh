@@ -34,12 +34,15 @@
 # memory-offline, on the lockdep kernel, takes memory blocks that hold KSM
 # pages offline while the page hash keeps changing: both paths take
 # ksm_thread_mutex, memory offline under cpus_read_lock().
+# hugetlbfs (libhugetlbfs's hugeadm and get_huge_pages(), MAP_HUGETLB)
+# checks that KSM leaves hugetlb memory alone while it merges THPs, on both
+# kernels, before the stress test fragments their memory.
 # Every skip must be listed, with its reason, in lab/expected-skips.
-CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,stress
+CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,hugetlbfs,stress
 	patched:hash-avx2,checksum-collide,kselftests,stress,checksum-collide-check
 	patched:bootparams-valid patched:bootparams-invalid patched:bootparams-garbage
 	patched:bootparams-advisor patched:hash-bogus patched:hash-calibrated
-	debug:hash-xxhash,kselftests,stress-debug,memory-offline"}
+	debug:hash-xxhash,kselftests,hugetlbfs,stress-debug,memory-offline"}
 LOGS=$BUILD/logs
 start=$(date +%s)
 mkdir -p "$LOGS"

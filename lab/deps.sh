@@ -16,6 +16,7 @@ PKGS=(
 	python3-ply python3-git	# checkpatch runs scripts/spdxcheck.py on new files
 	qemu-system-x86		# the VM runner
 	busybox-static bash-static	# the guest userland (run_vmtests.sh is bash)
+	libhugetlbfs-bin libhugetlbfs0	# plan hugetlbfs: the guest's hugetlbfs client
 	libnuma-dev libcap-dev	# static libraries the mm kselftests link
 	b4			# mailing the series
 	libipsec-mb-dev libxxhash-dev gnuplot-nox	# make bench-hash's peers and chart

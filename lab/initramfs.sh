@@ -75,12 +75,32 @@ bash_static=$(command -v bash-static || true)
 [ -n "$bash_static" ] || die "need a static bash for run_vmtests.sh (apt-get install bash-static)"
 cp "$bash_static" "$root/bin/bash"
 
-# The project's guest programs: one static binary per guest/*.c, scripts as is.
+# The project's guest programs: one static binary per guest/*.c, scripts as
+# is; but ksm-hugetlb is dynamic, for libhugetlbfs to be preloaded into it.
 for c in "$GUEST"/*.c; do
 	[ -f "$c" ] || continue
 	n=$(basename "$c" .c)
+	[ "$n" != ksm-hugetlb ] || continue
 	$CC "${cflags[@]}" -isystem "$hdr" -I "$src/tools/testing/selftests" \
 		"$c" -lnuma -lpthread -o "$root/bin/$n" || die "building guest/$n.c failed"
+done
+$CC -O2 -Wall -isystem "$hdr" "$GUEST/ksm-hugetlb.c" -o "$root/bin/ksm-hugetlb" ||
+	die "building guest/ksm-hugetlb.c failed"
+
+# libhugetlbfs for plan hugetlbfs: Debian's hugeadm, hugectl and the
+# library hugectl preloads (libhugetlbfs-bin, libhugetlbfs0), with the
+# host's dynamic loader and C library, all they need (ldd).
+lib=/usr/lib/x86_64-linux-gnu
+[ -x /usr/bin/hugeadm ] && [ -e $lib/libhugetlbfs.so.0 ] ||
+	die "need libhugetlbfs (apt-get install libhugetlbfs-bin libhugetlbfs0)"
+mkdir -p "$root$lib" "$root/lib64" "$root/var/lib"
+cp /usr/bin/hugeadm /usr/bin/hugectl "$root/bin/"
+cp -L $lib/libhugetlbfs.so.0 "$root$lib/libhugetlbfs.so.0"
+ln -sf libhugetlbfs.so.0 "$root$lib/libhugetlbfs.so"
+for l in $(ldd /usr/bin/hugeadm /usr/bin/hugectl $lib/libhugetlbfs.so.0 "$root/bin/ksm-hugetlb" |
+	sed -n 's|.*[[:space:]]\(/[^ ]*\) (0x.*|\1|p' | sort -u); do
+	mkdir -p "$root$(dirname "$l")"
+	cp -L "$l" "$root$l"
 done
 mkdir -p "$root/lib"
 install -m 0644 "$GUEST/lib.sh" "$root/lib/lab.sh"
