@@ -12,7 +12,8 @@
 # Turns the first RAM disk (/dev/ram0, from brd.rd_nr=1 brd.rd_size=... on
 # the kernel command line) into a swap device, creates a memory cgroup whose
 # memory.high is LIMIT_MIB (default 64), and runs ksm-stress inside it, so
-# that reclaim swaps KSM pages out and faults bring them back. memory.high
+# that reclaim swaps KSM pages out and faults bring them back; 64 KiB mTHPs
+# are on for the run, beside PMD-sized THPs. memory.high
 # reclaims and throttles but never OOM-kills: with memory.max at 64 MiB a
 # 30-minute run thrashed into a memcg OOM kill. ksmd runs
 # flat out: pages_to_scan 5000, sleep_millisecs 0. lab.duration=SECONDS on
@@ -50,6 +51,16 @@ ksm_set pages_to_scan 5000
 ksm_set sleep_millisecs 0
 ksm_set run 1
 
+# 64 KiB mTHPs besides PMD-sized THPs, where the kernel has them: they fill
+# the MADV_HUGEPAGE regions' ends that a PMD does not cover.
+mthp=/sys/kernel/mm/transparent_hugepage/hugepages-64kB/enabled
+mthp_was=
+if [ -w $mthp ]; then
+	mthp_was=$(sed 's/.*\[\(.*\)\].*/\1/' $mthp)
+	echo always >$mthp || fail "cannot enable 64 KiB mTHPs"
+	echo "# mTHP: 64 KiB always (was $mthp_was)"
+fi
+
 duration=
 [ "$prog" = ksm-stress ] &&
 	duration=$(cmdline_arg lab.duration)
@@ -60,6 +71,11 @@ rc=$?
 echo "# memory cgroup: $(tr '\n' ' ' <$cg/memory.events)"
 echo "# memory.swap.events: $(tr '\n' ' ' <$cg/memory.swap.events 2>/dev/null)"
 ksm_set run 2
+if [ -n "$mthp_was" ]; then
+	st=${mthp%/enabled}/stats
+	echo "# mTHP 64 KiB: anon_fault_alloc $(cat $st/anon_fault_alloc) swpin $(cat $st/swpin) swpout $(cat $st/swpout) split $(cat $st/split)"
+	echo "$mthp_was" >$mthp
+fi
 echo $$ >/sys/fs/cgroup/cgroup.procs
 swap_off || { echo "ksm-stress-run: swapoff failed"; rc=1; }
 exit $rc
