@@ -7,11 +7,12 @@ SHELL := /bin/bash
 # The pinned base (BASE_PACKAGE, BASE_VERSION, ...), for the help text; the
 # scripts read it themselves.
 include lab/base.conf
-.PHONY: help deps tree series kernel check bisect demo stress bench-hash bench-engine bench-patches bench-thp send-dry-run clean
+.PHONY: help deps tree series kernel check bisect sparse demo stress bench-hash bench-engine bench-patches bench-thp send-dry-run clean
 
 help:
 	@echo "make check         build, boot and test the series (what CI runs)"
 	@echo "make bisect        build and boot each patch on its own (LAST=N: the last N)"
+	@echo "make sparse        sparse and W=1 warnings the series adds to the files it touches"
 	@echo "make demo          base vs patched kernel on a VM-host workload, natively (UML), with a chart"
 	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base)"
 	@echo "make bench-hash    KSM page hashes vs their peers, natively (table, CSV, PNG)"
@@ -42,6 +43,9 @@ check:
 
 bisect:
 	LAST=$(LAST) bash lab/bisect.sh
+
+sparse:
+	FILES="$(FILES)" bash lab/sparse.sh
 
 demo:
 	bash lab/demo.sh
