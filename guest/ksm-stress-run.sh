@@ -73,7 +73,7 @@ echo "# memory.swap.events: $(tr '\n' ' ' <$cg/memory.swap.events 2>/dev/null)"
 ksm_set run 2
 if [ -n "$mthp_was" ]; then
 	st=${mthp%/enabled}/stats
-	echo "# mTHP 64 KiB: anon_fault_alloc $(cat $st/anon_fault_alloc) swpin $(cat $st/swpin) swpout $(cat $st/swpout) split $(cat $st/split)"
+	echo "# mTHP 64 KiB: anon_fault_alloc $(cat "$st/anon_fault_alloc") swpin $(cat "$st/swpin") swpout $(cat "$st/swpout") split $(cat "$st/split")"
 	echo "$mthp_was" >$mthp
 fi
 echo $$ >/sys/fs/cgroup/cgroup.procs

@@ -3,11 +3,16 @@
 #
 # Boot a lab kernel under QEMU and run one guest test plan.
 #
-#   run-vm.sh [-t SECONDS] [-m MEM] NAME BZIMAGE INITRAMFS PLAN[,PLAN...] [KERNEL PARAMS...]
+#   run-vm.sh [-t SECONDS] [-m MEM] [-n NODES] NAME BZIMAGE INITRAMFS PLAN[,PLAN...] [KERNEL PARAMS...]
 #
-# The machine is fixed: x86_64, TCG (KVM if /dev/kvm is usable), -cpu max,
-# 2 vCPUs, 2 NUMA nodes with a SLIT distance of 20, THP always on. Extra
-# kernel parameters (ksm.*, ...) pass through.
+# The machine: x86_64, TCG (KVM if /dev/kvm is usable), -cpu max, 2 vCPUs,
+# THP always on, MEM split evenly between its NUMA nodes. NODES is 2 (the
+# default: SLIT distance 20, one vCPU each) or 4, two groups of two: nodes
+# 0 and 2, and 1 and 3, at distance 12 within a group and 32 across, with
+# a vCPU on nodes 0 and 1 (2 and 3 are memory only: Linux numbers the
+# nodes with CPUs first, so these are the node ids the guest sees). A plan
+# asks for 4 with a "# nodes: 4" line; -n overrides. Extra kernel parameters
+# (ksm.*, ...) pass through.
 #
 # With ARCH=um, BZIMAGE is a User-Mode Linux binary (lab/build-kernel.sh
 # ARCH=um), run as a host process: one CPU, MEM of RAM in a /dev/shm file,
@@ -31,10 +36,12 @@ usage() {
 
 timeout_s=${VM_TIMEOUT:-1800}
 mem=${VM_MEM:-3G}
-while getopts "t:m:h" o; do
+nodes=
+while getopts "t:m:n:h" o; do
 	case $o in
 	t) timeout_s=$OPTARG ;;
 	m) mem=$OPTARG ;;
+	n) nodes=$OPTARG ;;
 	*) usage ;;
 	esac
 done
@@ -58,6 +65,10 @@ for p in ${plan//,/ }; do
 	plan_files+=("$GUEST/plans/$p")
 done
 plan_args=$(sed -n 's/^# boot: *//p' "${plan_files[@]}" | tr '\n' ' ')
+plan_nodes=$(sed -n 's/^# nodes: *//p' "${plan_files[@]}" | sort -u)
+[ "$(echo "$plan_nodes" | grep -c .)" -le 1 ] ||
+	die "the plans $plan ask for different numbers of nodes: $(echo "$plan_nodes" | tr '\n' ' ')"
+nodes=${nodes:-${plan_nodes:-2}}
 start=$(date +%s)
 set +e
 if [ "${ARCH:-x86_64}" = um ]; then
@@ -72,16 +83,34 @@ if [ "${ARCH:-x86_64}" = um ]; then
 		lab.plan="$plan" $plan_args "$@" </dev/null >"$console" 2>&1 3>"$tap"
 	rc=$?
 else
-	half=$(($(numfmt --from=iec "$mem") / 2 / 1048576))M
+	part=$(($(numfmt --from=iec "$mem") / nodes / 1048576))M
+	numa=()
+	for ((i = 0; i < nodes; i++)); do
+		numa+=(-object "memory-backend-ram,id=m$i,size=$part")
+	done
+	# shellcheck disable=SC2054 # QEMU's option values hold the commas
+	case $nodes in
+	2)
+		numa+=(-numa node,nodeid=0,cpus=0,memdev=m0
+			-numa node,nodeid=1,cpus=1,memdev=m1
+			-numa dist,src=0,dst=1,val=20)
+		;;
+	4)
+		numa+=(-numa node,nodeid=0,cpus=0,memdev=m0
+			-numa node,nodeid=1,cpus=1,memdev=m1
+			-numa node,nodeid=2,memdev=m2
+			-numa node,nodeid=3,memdev=m3
+			-numa dist,src=0,dst=2,val=12 -numa dist,src=1,dst=3,val=12
+			-numa dist,src=0,dst=1,val=32 -numa dist,src=0,dst=3,val=32
+			-numa dist,src=1,dst=2,val=32 -numa dist,src=2,dst=3,val=32)
+		;;
+	*) die "NODES must be 2 or 4, not '$nodes'" ;;
+	esac
 	cmdline="console=ttyS0 panic=-1 transparent_hugepage=always lab.plan=$plan $plan_args$*"
-	log "boot $name: plan $plan, $accel, 2 vCPUs, $mem on 2 nodes, append: $plan_args$*"
+	log "boot $name: plan $plan, $accel, 2 vCPUs, $mem on $nodes nodes, append: $plan_args$*"
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
 		-accel "$accel" -cpu max -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
-		-object memory-backend-ram,id=m0,size="$half" \
-		-object memory-backend-ram,id=m1,size="$half" \
-		-numa node,nodeid=0,cpus=0,memdev=m0 \
-		-numa node,nodeid=1,cpus=1,memdev=m1 \
-		-numa dist,src=0,dst=1,val=20 \
+		"${numa[@]}" \
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 		-display none -monitor none -no-reboot \
 		-serial "file:$console" -serial "file:$tap" </dev/null
