@@ -115,6 +115,100 @@ base_version() {
 	make -s --no-print-directory -C "$1" kernelversion 2>/dev/null
 }
 
+# "URI SUITE" for every deb entry of the machine's apt sources, one-line
+# (sources.list, *.list) and deb822 (*.sources) format alike.
+machine_sources() {
+	local f
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		sed -e 's/#.*//' -e 's/\[[^]]*\]//' "$f" | awk '$1 == "deb" { print $2, $3 }'
+	done
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk '
+		function flush(    u, s, n, i) {
+			if (types ~ /(^| )deb( |$)/ && enabled != "no") {
+				split(uris, u, " ")
+				n = split(suites, s, " ")
+				for (i = 1; i <= n; i++) print u[1], s[i]
+			}
+			types = uris = suites = key = ""
+			enabled = "yes"
+		}
+		BEGIN { enabled = "yes" }
+		/^#/ { next }
+		/^[ \t]*$/ { flush(); next }
+		/^[ \t]/ {	# a continuation line: more values of the last field
+			if (key == "uris") uris = uris " " $0
+			else if (key == "suites") suites = suites " " $0
+			next
+		}
+		{
+			key = tolower($0); sub(/:.*/, "", key)
+			v = $0; sub(/^[^:]*:[ \t]*/, "", v); gsub(/[ \t]+/, " ", v)
+			if (key == "types") types = v
+			else if (key == "uris") uris = v
+			else if (key == "suites") suites = v
+			else if (key == "enabled") enabled = tolower(v)
+		}
+		END { flush() }' "$f"
+	done
+}
+
+# The machine's main Debian archive: the URI of its own release's suite.
+main_archive_uri() {
+	local codename
+
+	codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+	[ -n "$codename" ] || return 0
+	machine_sources | awk -v s="$codename" '$2 == s { print $1; exit }'
+}
+
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+
+# private_apt DIR WHAT SOURCE [CONF...]: a private apt configuration in DIR
+# (DIR/apt.conf, for APT_CONFIG) whose one source is the sources.list line
+# SOURCE, with CONF as extra apt.conf lines; DIR/download is empty, for
+# downloads. It is read instead of the machine's apt.conf.d, whose hooks
+# (APT::Update::Post-Invoke-Success: appstream, packagekit) would refresh
+# the machine's caches after our update; only proxy settings are carried
+# over. Its own lists and cache, no dpkg status: the machine's apt sources,
+# lists, state and installed packages stay as they are. Downloads run as
+# root (APT::Sandbox::User): apt's _apt user may not be able to enter the
+# lab's directory, and apt would then warn and run them as root anyway.
+# The signed index still checks every file.
+private_apt() {
+	local dir=$1 what=$2 source=$3 d
+	shift 3
+
+	rm -rf "$dir"
+	for d in lists/partial cache/archives/partial state empty download; do
+		mkdir -p "$dir/$d"
+	done
+	echo "$source" >"$dir/sources.list"
+	{
+		cat <<EOF
+// Written by $what: a private apt.
+Dir::Etc::SourceList "$dir/sources.list";
+Dir::Etc::SourceParts "$dir/empty";
+Dir::Etc::Parts "$dir/empty";
+Dir::Etc::Main "$dir/empty/none";
+Dir::Etc::Preferences "$dir/empty/none";
+Dir::Etc::PreferencesParts "$dir/empty";
+Dir::State "$dir/state";
+Dir::State::Lists "$dir/lists";
+Dir::State::status "/dev/null";
+Dir::Cache "$dir/cache";
+Dir::Log "$dir/state";
+Acquire::Languages "none";
+APT::Sandbox::User "root";
+EOF
+		[ $# -eq 0 ] || printf '%s\n' "$@"
+		APT_CONFIG=/dev/null apt-config dump 2>/dev/null |
+			grep -E '^Acquire::[a-z]+::Proxy(::[^ ]+)? "' || true
+	} >"$dir/apt.conf"
+}
+
 # The bench tables' statistics, over the numbers on stdin, one a line.
 # The median:
 stat_median() {

@@ -13,8 +13,9 @@
 # for 7.3's headers (scripts/checker-valid.sh refuses it), and the newer
 # one of later Debian releases needs their glibc: so this builds sparse
 # 0.6.5~rc1 from Debian's source package, pinned by checksum, into
-# build/tools, once. The source comes from the archive's unstable suite
-# through a private apt configuration (build/apt-sparse); nothing is
+# build/tools, once. The source comes from the unstable suite of the
+# machine's own archive through a private apt configuration (lib.sh's
+# private_apt, in build/apt-sparse); nothing is
 # installed on the machine. Objects go to build/obj/base and
 # build/obj/patched, as make kernel's; a normal build afterwards rebuilds
 # the files checked here without W=1.
@@ -32,30 +33,14 @@ bash "$TOP/lab/deps.sh"
 [ -d "$TREE/.git" ] || bash "$TOP/lab/tree.sh"
 
 fetch_sparse() {
-	local d
-	rm -rf "$apt_dir"
-	for d in lists/partial cache/archives/partial state empty download; do
-		mkdir -p "$apt_dir/$d"
-	done
-	printf 'deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main\n' \
-		>"$apt_dir/sources.list"
-	cat >"$apt_dir/apt.conf" <<EOF
-// Written by lab/sparse.sh: a private apt for fetching sparse's source only.
-Dir::Etc::SourceList "$apt_dir/sources.list";
-Dir::Etc::SourceParts "$apt_dir/empty";
-Dir::Etc::Parts "$apt_dir/empty";
-Dir::Etc::Main "$apt_dir/empty/none";
-Dir::Etc::Preferences "$apt_dir/empty/none";
-Dir::Etc::PreferencesParts "$apt_dir/empty";
-Dir::State "$apt_dir/state";
-Dir::State::Lists "$apt_dir/lists";
-Dir::State::status "/dev/null";
-Dir::Cache "$apt_dir/cache";
-Dir::Log "$apt_dir/state";
-Acquire::Languages "none";
-Acquire::Check-Valid-Until "false";
-APT::Sandbox::User "root";
-EOF
+	local uri
+
+	uri=$(main_archive_uri)
+	[ -n "$uri" ] || die "no entry for the machine's main suite in its apt sources"
+	# unstable's Release file may be past its Valid-Until on a frozen mirror
+	private_apt "$apt_dir" "lab/sparse.sh, for sparse's source only" \
+		"deb-src [signed-by=$KEYRING] $uri sid main" \
+		'Acquire::Check-Valid-Until "false";'
 	export APT_CONFIG=$apt_dir/apt.conf
 	log "fetching sparse $SPARSE_VERSION's source from Debian unstable"
 	apt-get -qq update >/dev/null || die "apt-get update of $apt_dir failed"
