@@ -14,7 +14,7 @@ help:
 	@echo "make bisect        build and boot each patch on its own (LAST=N: the last N)"
 	@echo "make sparse        sparse and W=1 warnings the series adds to the files it touches"
 	@echo "make demo          base vs patched kernel on a VM-host workload, natively (UML), with a chart"
-	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base)"
+	@echo "make stress        ksm-stress soak (DURATION=1800 s, KERNEL=patched|debug|base, NODES=2|4)"
 	@echo "make bench-hash    KSM page hashes vs their peers, natively (table, CSV, PNG)"
 	@echo "make bench-engine  base vs patched ksmd on four workloads (UML CPU times, QEMU compares)"
 	@echo "make bench-patches ksmd CPU per page at each engine patch (UML; FROM=N TO=N)"
@@ -51,7 +51,7 @@ demo:
 	bash lab/demo.sh
 
 stress:
-	DURATION=$(DURATION) KERNEL=$(KERNEL) bash lab/stress.sh
+	DURATION=$(DURATION) KERNEL=$(KERNEL) NODES=$(NODES) bash lab/stress.sh
 
 bench-hash:
 	bash lab/bench-hash.sh

@@ -24,9 +24,11 @@
  * (default 3.5) and starts a replacement, and (unless -K is given or the
  * knobs are not writable) flips a KSM knob about every -k seconds (default
  * 1): run, merge_across_nodes, use_zero_pages, max_page_sharing,
- * smart_scan, page_hash (when there is more than one page hash) and
- * thp_split_threshold (0, 1, 8, 64 or 512, where the kernel has it). It
- * samples pages_sharing
+ * smart_scan, page_hash (when there is more than one page hash),
+ * thp_split_threshold (0, 1, 8, 64 or 512, where the kernel has it) and
+ * merge_nodes_distance (10, 12, 20, 32 or 255, where the kernel has it;
+ * then merge_across_nodes too is flipped while pages are merged, without
+ * run=2 first). It samples pages_sharing
  * every 100 ms and restores every knob it changed at the end, also after
  * SIGINT or SIGTERM.
  *
@@ -1005,11 +1007,11 @@ static void __attribute__((noreturn)) worker_main(int id, long incarnation)
 
 /* ---------------------------------------------------------------- parent */
 
-enum { K_RUN, K_PTS, K_SLEEP, K_MAN, K_UZP, K_MPS, K_SMART, K_HASH, K_THP, NKNOBS };
+enum { K_RUN, K_PTS, K_SLEEP, K_MAN, K_UZP, K_MPS, K_SMART, K_HASH, K_THP, K_MND, NKNOBS };
 static const char * const knob_name[NKNOBS] = {
 	"run", "pages_to_scan", "sleep_millisecs", "merge_across_nodes",
 	"use_zero_pages", "max_page_sharing", "smart_scan", "page_hash",
-	"thp_split_threshold",
+	"thp_split_threshold", "merge_nodes_distance",
 };
 
 static struct {
@@ -1086,14 +1088,15 @@ static void ctl_start(void)
 	ctl.enabled = 1;
 	out("# knobs at start: run=%s pages_to_scan=%s sleep_millisecs=%s merge_across_nodes=%s "
 	    "use_zero_pages=%s max_page_sharing=%s smart_scan=%s page_hash=%s "
-	    "thp_split_threshold=%s",
+	    "thp_split_threshold=%s merge_nodes_distance=%s",
 	    ctl.present[K_RUN] ? ctl.orig[K_RUN] : "-", ctl.present[K_PTS] ? ctl.orig[K_PTS] : "-",
 	    ctl.present[K_SLEEP] ? ctl.orig[K_SLEEP] : "-",
 	    ctl.present[K_MAN] ? ctl.orig[K_MAN] : "-", ctl.present[K_UZP] ? ctl.orig[K_UZP] : "-",
 	    ctl.present[K_MPS] ? ctl.orig[K_MPS] : "-",
 	    ctl.present[K_SMART] ? ctl.orig[K_SMART] : "-",
 	    ctl.present[K_HASH] ? ctl.orig[K_HASH] : "-",
-	    ctl.present[K_THP] ? ctl.orig[K_THP] : "-");
+	    ctl.present[K_THP] ? ctl.orig[K_THP] : "-",
+	    ctl.present[K_MND] ? ctl.orig[K_MND] : "-");
 	if (ctl.present[K_PTS])
 		knob_set(K_PTS, "1000");
 	if (ctl.present[K_SLEEP])
@@ -1154,6 +1157,7 @@ static void ctl_flip_hash(void)
 
 static void ctl_flip(void)
 {
+	static const char * const mnd[] = { "10", "12", "20", "32", "255" };
 	static const char * const mps[] = { "2", "16", "256" };
 	static const char * const thp[] = { "0", "1", "8", "64", "512" };
 	unsigned int c = xorshift(&prng) % 100;
@@ -1177,6 +1181,15 @@ static void ctl_flip(void)
 		knob_set(K_UZP, knob_now(K_UZP) == 1 ? "0" : "1");
 	} else if (c >= 50 && c < 70 && ctl.present[K_SMART]) {
 		knob_set(K_SMART, knob_now(K_SMART) == 1 ? "0" : "1");
+	} else if (c >= 70 && c < 80 && ctl.present[K_MND]) {
+		/* The grouping of nodes changes while pages are merged */
+		cur = knob_now(K_MND);
+		do {
+			snprintf(val, sizeof(val), "%s", mnd[xorshift(&prng) % 5]);
+		} while (strtol(val, NULL, 10) == cur);
+		knob_set(K_MND, val);
+	} else if (c >= 80 && c < 85 && ctl.present[K_MND]) {
+		knob_set(K_MAN, knob_now(K_MAN) == 1 ? "0" : "1");
 	} else if (c >= 70 && c < 85 && ctl.present[K_MAN]) {
 		ctl_unmerged_write(K_MAN, knob_now(K_MAN) == 1 ? "0" : "1");
 	} else if (c >= 85 && ctl.present[K_MPS]) {
@@ -1437,7 +1450,7 @@ static void unmerge_own_pages(void)
 static int ctl_restore(void)
 {
 	static const int busy[] = { K_MAN, K_MPS },
-		order[] = { K_UZP, K_SMART, K_THP, K_PTS, K_SLEEP };
+		order[] = { K_MND, K_UZP, K_SMART, K_THP, K_PTS, K_SLEEP };
 	char path[128], buf[64];
 	int k, t, ok = 1;
 	unsigned int o;
