@@ -42,7 +42,8 @@ CHECK_BOOTS=${CHECK_BOOTS:-"patched:hash-crc32c,kselftests,hugetlbfs,stress
 	patched:hash-avx2,checksum-collide,kselftests,stress,checksum-collide-check
 	patched:bootparams-valid patched:bootparams-invalid patched:bootparams-garbage
 	patched:bootparams-advisor patched:hash-bogus patched:hash-calibrated
-	debug:hash-xxhash,kselftests,hugetlbfs,stress-debug,memory-offline"}
+	debug:hash-xxhash,kselftests,hugetlbfs,stress-debug,memory-offline
+	patched:numa4,stress debug:numa4"}
 LOGS=$BUILD/logs
 start=$(date +%s)
 mkdir -p "$LOGS"
