@@ -7,7 +7,7 @@ SHELL := /bin/bash
 # The pinned base (BASE_PACKAGE, BASE_VERSION, ...), for the help text; the
 # scripts read it themselves.
 include lab/base.conf
-.PHONY: help deps tree series kernel check bisect sparse demo stress bench-hash bench-engine bench-patches bench-thp send-dry-run clean
+.PHONY: help deps tree series kernel check bisect sparse demo stress bench-hash bench-engine bench-patches bench-thp bench-numa send-dry-run clean
 
 help:
 	@echo "make check         build, boot and test the series (what CI runs)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench-engine  base vs patched ksmd on four workloads (UML CPU times, QEMU compares)"
 	@echo "make bench-patches ksmd CPU per page at each engine patch (UML; FROM=N TO=N)"
 	@echo "make bench-thp     base vs patched KSM on THPs with k duplicate subpages (QEMU)"
+	@echo "make bench-numa    base vs patched placement, savings and policy switches on 4 nodes (QEMU)"
 	@echo "make tree          build/linux = $(BASE_PACKAGE) $(BASE_VERSION) + patches/ (KERNEL_SRC=dir: your tree)"
 	@echo "make series        write build/linux's commits back to patches/"
 	@echo "make kernel        build the patched kernel only"
@@ -65,9 +66,12 @@ bench-patches:
 bench-thp:
 	bash lab/bench-thp.sh
 
+bench-numa:
+	bash lab/bench-numa.sh
+
 send-dry-run:
 	bash lab/send-dry-run.sh
 
 clean:
-	rm -rf build/obj build/guest build/logs build/mail build/bench-hash* build/bench-engine* build/bench-patches* build/bench-thp* build/apt build/linux-um
+	rm -rf build/obj build/guest build/logs build/mail build/bench-hash* build/bench-engine* build/bench-patches* build/bench-thp* build/bench-numa* build/apt build/linux-um
 	-git -C build/linux worktree prune 2>/dev/null
