@@ -91,12 +91,12 @@ policies=(
 		done
 	done
 	echo
-	echo "switch                          | time s   spr | peak extra MiB   spr"
+	printf '%-37s| %6s %5s | %14s %5s\n' "switch, workload" "time s" spr "peak extra MiB" spr
 	for hot in 0 100 20; do
 		for p in "base unmerged:merge_across_nodes=0 1->0" "base unmerged:merge_across_nodes=1 0->1" \
 			"patched live:merge_nodes_distance=12 255->12" "patched live:merge_nodes_distance=255 12->255"; do
 			read -r k phase name <<<"$p"
-			printf '%-7s %-7s -H %-3s %14s | %6s %5s | %14s %5s\n' "$k" "$name" "$hot" "" \
+			printf '%-7s %-7s -H %-3s %14s| %6s %5s | %14s %5s\n' "$k" "$name" "$hot" "" \
 				"$(med "$k" "$hot" "$phase" switch_s)" "$(spr "$k" "$hot" "$phase" switch_s)" \
 				"$(med "$k" "$hot" "$phase" peak_extra_mib)" "$(spr "$k" "$hot" "$phase" peak_extra_mib)"
 		done
