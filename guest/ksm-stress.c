@@ -1155,14 +1155,24 @@ static void ctl_flip_hash(void)
 	}
 }
 
+/* One of the @n values at @vals, at random, other than knob @k's now */
+static const char *other_value(int k, const char * const *vals, int n)
+{
+	long cur = knob_now(k);
+	const char *v;
+
+	do {
+		v = vals[xorshift(&prng) % n];
+	} while (strtol(v, NULL, 10) == cur);
+	return v;
+}
+
 static void ctl_flip(void)
 {
 	static const char * const mnd[] = { "10", "12", "20", "32", "255" };
 	static const char * const mps[] = { "2", "16", "256" };
 	static const char * const thp[] = { "0", "1", "8", "64", "512" };
 	unsigned int c = xorshift(&prng) % 100;
-	char val[16];
-	long cur;
 
 	if (ctl.run_paused) {
 		knob_set(K_RUN, "1");
@@ -1170,11 +1180,7 @@ static void ctl_flip(void)
 		return;
 	}
 	if (c >= 10 && c < 20 && ctl.present[K_THP]) {
-		cur = knob_now(K_THP);
-		do {
-			snprintf(val, sizeof(val), "%s", thp[xorshift(&prng) % 5]);
-		} while (strtol(val, NULL, 10) == cur);
-		knob_set(K_THP, val);
+		knob_set(K_THP, other_value(K_THP, thp, ARRAY_SIZE(thp)));
 	} else if (c >= 20 && c < 30 && ctl.present[K_HASH]) {
 		ctl_flip_hash();
 	} else if (c >= 30 && c < 50 && ctl.present[K_UZP]) {
@@ -1183,21 +1189,13 @@ static void ctl_flip(void)
 		knob_set(K_SMART, knob_now(K_SMART) == 1 ? "0" : "1");
 	} else if (c >= 70 && c < 80 && ctl.present[K_MND]) {
 		/* The grouping of nodes changes while pages are merged */
-		cur = knob_now(K_MND);
-		do {
-			snprintf(val, sizeof(val), "%s", mnd[xorshift(&prng) % 5]);
-		} while (strtol(val, NULL, 10) == cur);
-		knob_set(K_MND, val);
+		knob_set(K_MND, other_value(K_MND, mnd, ARRAY_SIZE(mnd)));
 	} else if (c >= 80 && c < 85 && ctl.present[K_MND]) {
 		knob_set(K_MAN, knob_now(K_MAN) == 1 ? "0" : "1");
 	} else if (c >= 70 && c < 85 && ctl.present[K_MAN]) {
 		ctl_unmerged_write(K_MAN, knob_now(K_MAN) == 1 ? "0" : "1");
 	} else if (c >= 85 && ctl.present[K_MPS]) {
-		cur = knob_now(K_MPS);
-		do {
-			snprintf(val, sizeof(val), "%s", mps[xorshift(&prng) % 3]);
-		} while (strtol(val, NULL, 10) == cur);
-		ctl_unmerged_write(K_MPS, val);
+		ctl_unmerged_write(K_MPS, other_value(K_MPS, mps, ARRAY_SIZE(mps)));
 	} else {
 		/* run: stop or unmerge everything, until the next flip */
 		knob_set(K_RUN, xorshift(&prng) % 4 ? "0" : "2");

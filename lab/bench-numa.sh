@@ -28,16 +28,7 @@ out=$BUILD/bench-numa.txt
 csv=$BUILD/bench-numa.csv
 RUNS=${RUNS:-3}
 
-if [ -z "${REPORT_ONLY:-}" ]; then
-	bash "$TOP/lab/deps.sh"
-	[ -d "$TREE/.git" ] || bash "$TOP/lab/tree.sh"
-	initrd=$(bash "$TOP/lab/initramfs.sh" patched)
-	for k in base patched; do
-		kernel=$(bash "$TOP/lab/build-kernel.sh" "$k")
-		bash "$TOP/lab/run-vm.sh" -t 9000 "bench-numa-$k" "$kernel" "$initrd" bench-numa \
-			lab.runs="$RUNS" || die "the run of the $k kernel failed: see build/logs/bench-numa-$k.*"
-	done
-fi
+[ -n "${REPORT_ONLY:-}" ] || bench_boots bench-numa "-t 9000" lab.runs="$RUNS"
 
 # kernel,hot_pct,phase,run,key=value... from the guest's lines
 echo "kernel,hot_pct,phase,saved_mib,remote_pct,remote_hot_pct,max_proc_share_pct,fair_share_pct,switch_s,peak_extra_mib,pages_shared,pages_sharing" >"$csv"

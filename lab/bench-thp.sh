@@ -23,16 +23,7 @@ LOGS=$BUILD/logs
 out=$BUILD/bench-thp.txt
 csv=$BUILD/bench-thp.csv
 
-if [ -z "${REPORT_ONLY:-}" ]; then
-	bash "$TOP/lab/deps.sh"
-	[ -d "$TREE/.git" ] || bash "$TOP/lab/tree.sh"
-	initrd=$(bash "$TOP/lab/initramfs.sh" patched)
-	for k in base patched; do
-		kernel=$(bash "$TOP/lab/build-kernel.sh" "$k")
-		bash "$TOP/lab/run-vm.sh" -t 9000 -m 1G "bench-thp-$k" "$kernel" "$initrd" bench-thp ||
-			die "the run of the $k kernel failed: see build/logs/bench-thp-$k.*"
-	done
-fi
+[ -n "${REPORT_ONLY:-}" ] || bench_boots bench-thp "-t 9000 -m 1G"
 
 declare -A lines
 for k in base patched; do

@@ -209,6 +209,24 @@ EOF
 	} >"$dir/apt.conf"
 }
 
+# bench_boots PLAN "RUN-VM OPTIONS" [KERNEL ARG...]: boot the base and the
+# patched lab kernel once each with plan PLAN, on the patched initramfs,
+# as PLAN-base and PLAN-patched (their logs in build/logs/); dies when a
+# run fails. The base kernel runs the same guest programs.
+bench_boots() {
+	local plan=$1 opts=$2 initrd kernel k
+	shift 2
+	bash "$TOP/lab/deps.sh"
+	[ -d "$TREE/.git" ] || bash "$TOP/lab/tree.sh"
+	initrd=$(bash "$TOP/lab/initramfs.sh" patched)
+	for k in base patched; do
+		kernel=$(bash "$TOP/lab/build-kernel.sh" "$k")
+		# shellcheck disable=SC2086 # opts holds several options
+		bash "$TOP/lab/run-vm.sh" $opts "$plan-$k" "$kernel" "$initrd" "$plan" "$@" ||
+			die "the run of the $k kernel failed: see build/logs/$plan-$k.*"
+	done
+}
+
 # The bench tables' statistics, over the numbers on stdin, one a line.
 # The median:
 stat_median() {
