@@ -6,7 +6,7 @@
 #   ksm-boot-params [KNOB=VALUE...] [-w KNOB...]
 #
 # KNOB=VALUE: /sys/kernel/mm/ksm/KNOB must show VALUE (advisor_mode: the
-# bracketed mode). Every other of the nine boot knobs must show its default.
+# bracketed mode). Every other of the eleven boot knobs must show its default.
 # -w KNOB: the kernel log must carry the warning for ksm.KNOB (the value
 # given on the command line was refused); no other ksm.* warning may appear.
 #
@@ -14,7 +14,7 @@
 
 . /lib/lab.sh
 
-KNOBS="run pages_to_scan sleep_millisecs merge_across_nodes use_zero_pages max_page_sharing smart_scan thp_split_threshold advisor_mode"
+KNOBS="run pages_to_scan sleep_millisecs merge_across_nodes merge_nodes_distance cold_scans use_zero_pages max_page_sharing smart_scan thp_split_threshold advisor_mode"
 
 default() {
 	case $1 in
@@ -22,6 +22,8 @@ default() {
 	pages_to_scan) echo 100 ;;
 	sleep_millisecs) echo 20 ;;
 	merge_across_nodes) echo 1 ;;
+	merge_nodes_distance) echo 255 ;;
+	cold_scans) echo 0 ;;
 	use_zero_pages) echo 0 ;;
 	max_page_sharing) echo 256 ;;
 	smart_scan) echo 1 ;;
@@ -45,7 +47,7 @@ if [ ! -d "$KSM" ]; then
 	echo "1..0 # SKIP no $KSM (CONFIG_KSM=n)"
 	exit 4
 fi
-echo "1..10"
+echo "1..12"
 echo "# cmdline: $(cat /proc/cmdline)"
 
 fails=0

@@ -8,8 +8,10 @@
 # and back:
 #   base kernel:    merge_across_nodes 1, then 0 and 1 again, each switch
 #                   through run=2 (the base refuses it while pages merge)
-#   patched kernel: merge_nodes_distance 255, then 12 (the lab's groups)
-#                   and 255 again, each switch while pages stay merged
+#   patched kernel: merge_nodes_distance 255, then 12 (the lab's groups),
+#                   cold_scans 2 (cold pages merge across the groups),
+#                   cold_scans 0, and 255 again, each switch while pages
+#                   stay merged
 # Each run is one TAP result; its "# ksm-numa-bench:" lines carry the
 # figures, one per phase.
 
@@ -18,7 +20,8 @@
 runs=$(cmdline_arg lab.runs)
 [ -n "$runs" ] || runs=3
 if [ -e /sys/kernel/mm/ksm/merge_nodes_distance ]; then
-	phases="merge_nodes_distance=255 live:merge_nodes_distance=12 live:merge_nodes_distance=255"
+	phases="merge_nodes_distance=255 live:merge_nodes_distance=12 live:cold_scans=2"
+	phases="$phases live:cold_scans=0 live:merge_nodes_distance=255"
 else
 	phases="merge_across_nodes=1 unmerged:merge_across_nodes=0 unmerged:merge_across_nodes=1"
 fi

@@ -13,8 +13,8 @@
  * PHASE then sets the KSM policy and lets ksmd merge until pages_sharing
  * stays put for two full scans:
  *
- *   KNOB=VALUE            write the knob (merge_across_nodes or
- *                         merge_nodes_distance) and run ksmd
+ *   KNOB=VALUE            write the knob (merge_across_nodes,
+ *                         merge_nodes_distance or cold_scans) and run ksmd
  *   unmerged:KNOB=VALUE   switch as the base kernel must: run=2 to unmerge
  *                         everything, write the knob, run=1
  *   live:KNOB=VALUE       write the knob while pages stay merged
@@ -183,13 +183,15 @@ static void stop(void)
 
 /*
  * Let ksmd run until pages_sharing is the same at the ends of two full
- * scans in a row; meanwhile track the lowest pages_sharing.  Returns the
+ * scans in a row, and of cold_scans more, the scans after which pages can
+ * turn cold; meanwhile track the lowest pages_sharing.  Returns the
  * seconds it took, or -1 on a timeout.
  */
 static double settle(long *min_sharing)
 {
 	double t0 = now();
 	long scans = read_knob("full_scans"), last = -1, sharing;
+	long cold = read_knob("cold_scans");
 	int same = 0;
 
 	while (now() - t0 < SETTLE_TIMEOUT_S) {
@@ -203,7 +205,7 @@ static double settle(long *min_sharing)
 		sharing = read_knob("pages_sharing");
 		same = sharing == last ? same + 1 : 0;
 		last = sharing;
-		if (same >= 2)
+		if (same >= 2 + (cold > 0 ? cold : 0))
 			return now() - t0;
 	}
 	return -1;
@@ -330,6 +332,8 @@ int main(int argc, char **argv)
 	write_knob("pages_to_scan", "5000");
 	write_knob("sleep_millisecs", "0");
 	write_knob("max_page_sharing", "256");
+	/* Not on the base kernel */
+	write_knob("cold_scans", "0");
 	start();
 	for (i = optind; i < argc; i++)
 		fails += phase(argv[i]) != 0;

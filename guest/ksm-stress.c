@@ -28,7 +28,8 @@
  * thp_split_threshold (0, 1, 8, 64 or 512, where the kernel has it) and
  * merge_nodes_distance (10, 12, 20, 32 or 255, where the kernel has it;
  * then merge_across_nodes too is flipped while pages are merged, without
- * run=2 first). It samples pages_sharing
+ * run=2 first) and cold_scans (0, 1, 2 or 8, where the kernel has it: cold
+ * pages merge across the groups, and back). It samples pages_sharing
  * every 100 ms and restores every knob it changed at the end, also after
  * SIGINT or SIGTERM.
  *
@@ -1007,11 +1008,12 @@ static void __attribute__((noreturn)) worker_main(int id, long incarnation)
 
 /* ---------------------------------------------------------------- parent */
 
-enum { K_RUN, K_PTS, K_SLEEP, K_MAN, K_UZP, K_MPS, K_SMART, K_HASH, K_THP, K_MND, NKNOBS };
+enum { K_RUN, K_PTS, K_SLEEP, K_MAN, K_UZP, K_MPS, K_SMART, K_HASH, K_THP, K_MND, K_COLD,
+       NKNOBS };
 static const char * const knob_name[NKNOBS] = {
 	"run", "pages_to_scan", "sleep_millisecs", "merge_across_nodes",
 	"use_zero_pages", "max_page_sharing", "smart_scan", "page_hash",
-	"thp_split_threshold", "merge_nodes_distance",
+	"thp_split_threshold", "merge_nodes_distance", "cold_scans",
 };
 
 static struct {
@@ -1088,7 +1090,7 @@ static void ctl_start(void)
 	ctl.enabled = 1;
 	out("# knobs at start: run=%s pages_to_scan=%s sleep_millisecs=%s merge_across_nodes=%s "
 	    "use_zero_pages=%s max_page_sharing=%s smart_scan=%s page_hash=%s "
-	    "thp_split_threshold=%s merge_nodes_distance=%s",
+	    "thp_split_threshold=%s merge_nodes_distance=%s cold_scans=%s",
 	    ctl.present[K_RUN] ? ctl.orig[K_RUN] : "-", ctl.present[K_PTS] ? ctl.orig[K_PTS] : "-",
 	    ctl.present[K_SLEEP] ? ctl.orig[K_SLEEP] : "-",
 	    ctl.present[K_MAN] ? ctl.orig[K_MAN] : "-", ctl.present[K_UZP] ? ctl.orig[K_UZP] : "-",
@@ -1096,7 +1098,8 @@ static void ctl_start(void)
 	    ctl.present[K_SMART] ? ctl.orig[K_SMART] : "-",
 	    ctl.present[K_HASH] ? ctl.orig[K_HASH] : "-",
 	    ctl.present[K_THP] ? ctl.orig[K_THP] : "-",
-	    ctl.present[K_MND] ? ctl.orig[K_MND] : "-");
+	    ctl.present[K_MND] ? ctl.orig[K_MND] : "-",
+	    ctl.present[K_COLD] ? ctl.orig[K_COLD] : "-");
 	if (ctl.present[K_PTS])
 		knob_set(K_PTS, "1000");
 	if (ctl.present[K_SLEEP])
@@ -1172,6 +1175,7 @@ static void ctl_flip(void)
 	static const char * const mnd[] = { "10", "12", "20", "32", "255" };
 	static const char * const mps[] = { "2", "16", "256" };
 	static const char * const thp[] = { "0", "1", "8", "64", "512" };
+	static const char * const cold[] = { "0", "1", "2", "8" };
 	unsigned int c = xorshift(&prng) % 100;
 
 	if (ctl.run_paused) {
@@ -1185,6 +1189,9 @@ static void ctl_flip(void)
 		ctl_flip_hash();
 	} else if (c >= 30 && c < 50 && ctl.present[K_UZP]) {
 		knob_set(K_UZP, knob_now(K_UZP) == 1 ? "0" : "1");
+	} else if (c >= 60 && c < 70 && ctl.present[K_COLD]) {
+		/* Cold pages merge across the groups, or go back */
+		knob_set(K_COLD, other_value(K_COLD, cold, ARRAY_SIZE(cold)));
 	} else if (c >= 50 && c < 70 && ctl.present[K_SMART]) {
 		knob_set(K_SMART, knob_now(K_SMART) == 1 ? "0" : "1");
 	} else if (c >= 70 && c < 80 && ctl.present[K_MND]) {
@@ -1448,7 +1455,7 @@ static void unmerge_own_pages(void)
 static int ctl_restore(void)
 {
 	static const int busy[] = { K_MAN, K_MPS },
-		order[] = { K_MND, K_UZP, K_SMART, K_THP, K_PTS, K_SLEEP };
+		order[] = { K_COLD, K_MND, K_UZP, K_SMART, K_THP, K_PTS, K_SLEEP };
 	char path[128], buf[64];
 	int k, t, ok = 1;
 	unsigned int o;

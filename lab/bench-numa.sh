@@ -12,8 +12,9 @@
 # hot, RUNS runs of each (default 3). Each run merges across all nodes,
 # switches to the policy under test and back:
 #   base:    merge_across_nodes 1, then 0 and 1, each through run=2
-#   patched: merge_nodes_distance 255, then 12 (the groups) and 255,
-#            each while pages stay merged
+#   patched: merge_nodes_distance 255, then 12 (the groups), cold_scans 2
+#            (cold pages across the groups), cold_scans 0 and 255, each
+#            while pages stay merged
 # Prints, for every workload and policy, the memory saved, the share of
 # remote mappings (page more than SLIT 12 from its process's node), overall
 # and among hot pages, the largest share of the remote mappings one process
@@ -58,6 +59,7 @@ policies=(
 	"base merge_across_nodes=1 =1"
 	"base unmerged:merge_across_nodes=0 =0"
 	"patched live:merge_nodes_distance=12 12"
+	"patched live:cold_scans=2 12+cold"
 )
 {
 	echo "bench-numa: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU ($(qemu_accel)), 2 vCPUs, 4 nodes"
@@ -85,7 +87,8 @@ policies=(
 	printf '%-37s| %6s %5s | %14s %5s\n' "switch, workload" "time s" spr "peak extra MiB" spr
 	for hot in 0 100 20; do
 		for p in "base unmerged:merge_across_nodes=0 1->0" "base unmerged:merge_across_nodes=1 0->1" \
-			"patched live:merge_nodes_distance=12 255->12" "patched live:merge_nodes_distance=255 12->255"; do
+			"patched live:merge_nodes_distance=12 255->12" "patched live:cold_scans=2 cold0->2" \
+			"patched live:cold_scans=0 cold2->0" "patched live:merge_nodes_distance=255 12->255"; do
 			read -r k phase name <<<"$p"
 			printf '%-7s %-7s -H %-3s %14s| %6s %5s | %14s %5s\n' "$k" "$name" "$hot" "" \
 				"$(med "$k" "$hot" "$phase" switch_s)" "$(spr "$k" "$hot" "$phase" switch_s)" \
@@ -93,6 +96,8 @@ policies=(
 		done
 	done
 	echo
+	echo "=1/=0: base merge_across_nodes; 12: patched merge_nodes_distance=12;"
+	echo "12+cold: and cold_scans=2, cold pages merging across the groups."
 	echo "saved: pages_sharing. remote%: of all mappings; hot rem%: of the hot ones."
 	echo "max proc%: the largest share of the remote mappings one process holds;"
 	echo "fair%: one process's fair share. Peak extra: the largest drop of"
