@@ -87,8 +87,8 @@ policies=(
 	printf '%-37s| %6s %5s | %14s %5s\n' "switch, workload" "time s" spr "peak extra MiB" spr
 	for hot in 0 100 20; do
 		for p in "base unmerged:merge_across_nodes=0 1->0" "base unmerged:merge_across_nodes=1 0->1" \
-			"patched live:merge_nodes_distance=12 255->12" "patched live:cold_scans=2 cold0->2" \
-			"patched live:cold_scans=0 cold2->0" "patched live:merge_nodes_distance=255 12->255"; do
+			"patched live:merge_nodes_distance=12 255->12" "patched live:cold_scans=2 c0->2" \
+			"patched live:cold_scans=0 c2->0" "patched live:merge_nodes_distance=255 12->255"; do
 			read -r k phase name <<<"$p"
 			printf '%-7s %-7s -H %-3s %14s| %6s %5s | %14s %5s\n' "$k" "$name" "$hot" "" \
 				"$(med "$k" "$hot" "$phase" switch_s)" "$(spr "$k" "$hot" "$phase" switch_s)" \
@@ -97,7 +97,8 @@ policies=(
 	done
 	echo
 	echo "=1/=0: base merge_across_nodes; 12: patched merge_nodes_distance=12;"
-	echo "12+cold: and cold_scans=2, cold pages merging across the groups."
+	echo "12+cold: and cold_scans=2, cold pages merging across the groups;"
+	echo "c0->2, c2->0: cold_scans switched at 12."
 	echo "saved: pages_sharing. remote%: of all mappings; hot rem%: of the hot ones."
 	echo "max proc%: the largest share of the remote mappings one process holds;"
 	echo "fair%: one process's fair share. Peak extra: the largest drop of"
