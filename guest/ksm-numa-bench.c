@@ -23,7 +23,8 @@
  * ...", with the memory saved (pages_sharing), the share of all mappings
  * and of the hot ones whose page sits on a node more than DIST (default 12,
  * the lab's distance within a group) away from the process's node, the
- * largest share of those remote mappings any one process holds, and for a
+ * largest share of those remote mappings any one process holds, the same
+ * two for pages on any other node than the process's (off_node), and for a
  * switch, its time and its peak extra memory: the largest drop of
  * pages_sharing below its value before the switch, sampled every 20 ms
  * (every page stays mapped, so a page less shared is a page more in use;
@@ -215,6 +216,7 @@ static double settle(long *min_sharing)
 static void report(const char *phase, double switch_s, long peak_kib)
 {
 	long hot = npages * hot_pct / 100, remote = 0, remote_hot = 0, most = 0;
+	long off_node = 0, most_off_node = 0;
 	long total = (long)nr_procs * npages;
 	int *status = malloc(npages * sizeof(int));
 	void **addrs = malloc(npages * sizeof(void *));
@@ -222,7 +224,7 @@ static void report(const char *phase, double switch_s, long peak_kib)
 	long i;
 
 	for (p = 0; p < nr_procs; p++) {
-		long mine = 0;
+		long mine = 0, mine_off_node = 0;
 
 		for (i = 0; i < npages; i++)
 			addrs[i] = region(p) + i * page_size;
@@ -233,6 +235,7 @@ static void report(const char *phase, double switch_s, long peak_kib)
 		a = node_index(proc_node[p]);
 		for (i = 0; i < npages; i++) {
 			b = node_index(status[i]);
+			mine_off_node += b >= 0 && b != a;
 			if (b < 0 || dist[a][b] <= far)
 				continue;
 			mine++;
@@ -241,16 +244,21 @@ static void report(const char *phase, double switch_s, long peak_kib)
 		remote += mine;
 		if (mine > most)
 			most = mine;
+		off_node += mine_off_node;
+		if (mine_off_node > most_off_node)
+			most_off_node = mine_off_node;
 	}
 	printf("# ksm-numa-bench: phase=%s procs=%d mib=%ld hot_pct=%d saved_mib=%.1f "
 	       "remote_pct=%.1f remote_hot_pct=%.1f max_proc_share_pct=%.1f fair_share_pct=%.1f "
+	       "off_node_pct=%.1f max_proc_off_node_pct=%.1f "
 	       "switch_s=%.1f peak_extra_mib=%.1f pages_shared=%ld pages_sharing=%ld\n",
 	       phase, nr_procs, npages * (long)page_size >> 20, hot_pct,
 	       read_knob("pages_sharing") * (double)page_size / (1 << 20),
 	       100.0 * remote / total,
 	       hot ? 100.0 * remote_hot / ((long)nr_procs * hot) : 0.0,
 	       remote ? 100.0 * most / remote : 0.0, 100.0 / nr_procs,
-	       switch_s, peak_kib / 1024.0, read_knob("pages_shared"),
+	       100.0 * off_node / total,
+	       off_node ? 100.0 * most_off_node / off_node : 0.0, switch_s, peak_kib / 1024.0, read_knob("pages_shared"),
 	       read_knob("pages_sharing"));
 	fflush(stdout);
 	free(status);

@@ -18,7 +18,8 @@
 # Prints, for every workload and policy, the memory saved, the share of
 # remote mappings (page more than SLIT 12 from its process's node), overall
 # and among hot pages, the largest share of the remote mappings one process
-# holds, and for each switch its time and peak extra memory. Medians of the
+# holds, the same two for pages on any other node (off-node), and for each
+# switch its time and peak extra memory. Medians of the
 # runs; spread = (max - min) / median. Writes build/bench-numa.txt and .csv.
 # REPORT_ONLY=1 prints the table again from the last runs' logs.
 
@@ -32,14 +33,15 @@ RUNS=${RUNS:-3}
 [ -n "${REPORT_ONLY:-}" ] || bench_boots bench-numa "-t 9000" lab.runs="$RUNS"
 
 # kernel,hot_pct,phase,run,key=value... from the guest's lines
-echo "kernel,hot_pct,phase,saved_mib,remote_pct,remote_hot_pct,max_proc_share_pct,fair_share_pct,switch_s,peak_extra_mib,pages_shared,pages_sharing" >"$csv"
+echo "kernel,hot_pct,phase,saved_mib,remote_pct,remote_hot_pct,max_proc_share_pct,fair_share_pct,off_node_pct,max_proc_off_node_pct,switch_s,peak_extra_mib,pages_shared,pages_sharing" >"$csv"
 for k in base patched; do
 	[ -f "$LOGS/bench-numa-$k.tap" ] || die "no build/logs/bench-numa-$k.tap: run make bench-numa"
 	tr -d '\r' <"$LOGS/bench-numa-$k.tap" | sed -n 's/^[# ]*ksm-numa-bench: \(phase=\)/\1/p' |
 		while read -r l; do
 			printf '%s' "$k"
 			for key in hot_pct phase saved_mib remote_pct remote_hot_pct max_proc_share_pct \
-				fair_share_pct switch_s peak_extra_mib pages_shared pages_sharing; do
+				fair_share_pct off_node_pct max_proc_off_node_pct switch_s peak_extra_mib \
+				pages_shared pages_sharing; do
 				printf ',%s' "$(echo "$l" | tr ' ' '\n' | sed -n "s/^$key=//p")"
 			done
 			echo
@@ -69,18 +71,21 @@ policies=(
 	echo "KSM: pages_to_scan=5000 sleep_millisecs=0 max_page_sharing=256; each phase until pages_sharing holds for 2 full scans"
 	echo "remote: the page more than SLIT 12 from its process's node; runs: $runs per row, one boot per kernel; medians, spr = (max - min) / median"
 	echo
-	printf '%-8s %-8s | %9s | %8s %8s | %9s %6s\n' workload policy "saved MiB" "remote%" "hot rem%" "max proc%" "fair%"
+	printf '%-8s %-8s | %9s | %8s %8s | %9s %6s | %9s %9s\n' workload policy "saved MiB" "remote%" "hot rem%" \
+		"max proc%" "fair%" "off-node%" "max proc%"
 	for hot in 0 100 20; do
 		case $hot in 0) w="all cold" ;; 100) w="all hot" ;; *) w="80/20" ;; esac
 		for p in "${policies[@]}"; do
 			read -r k phase name <<<"$p"
 			hr=-
 			[ "$hot" = 0 ] || hr=$(med "$k" "$hot" "$phase" remote_hot_pct)
-			printf '%-8s %-8s | %9s | %8s %8s | %9s %6s\n' "$w" "$name" \
+			printf '%-8s %-8s | %9s | %8s %8s | %9s %6s | %9s %9s\n' "$w" "$name" \
 				"$(med "$k" "$hot" "$phase" saved_mib)" "$(med "$k" "$hot" "$phase" remote_pct)" \
 				"$hr" \
 				"$(med "$k" "$hot" "$phase" max_proc_share_pct)" \
-				"$(med "$k" "$hot" "$phase" fair_share_pct)"
+				"$(med "$k" "$hot" "$phase" fair_share_pct)" \
+				"$(med "$k" "$hot" "$phase" off_node_pct)" \
+				"$(med "$k" "$hot" "$phase" max_proc_off_node_pct)"
 		done
 	done
 	echo
@@ -101,7 +106,9 @@ policies=(
 	echo "c0->2, c2->0: cold_scans switched at 12."
 	echo "saved: pages_sharing. remote%: of all mappings; hot rem%: of the hot ones."
 	echo "max proc%: the largest share of the remote mappings one process holds;"
-	echo "fair%: one process's fair share. Peak extra: the largest drop of"
+	echo "fair%: one process's fair share. off-node%: of all mappings, those"
+	echo "whose page sits on another node than the process's, and the largest"
+	echo "share of them one process holds. Peak extra: the largest drop of"
 	echo "pages_sharing during the switch (every page stays mapped). The base"
 	echo "switches through run=2; the patched kernel while pages stay merged."
 } | tee "$out"
