@@ -258,7 +258,8 @@ static void report(const char *phase, double switch_s, long peak_kib)
 	       hot ? 100.0 * remote_hot / ((long)nr_procs * hot) : 0.0,
 	       remote ? 100.0 * most / remote : 0.0, 100.0 / nr_procs,
 	       100.0 * off_node / total,
-	       off_node ? 100.0 * most_off_node / off_node : 0.0, switch_s, peak_kib / 1024.0, read_knob("pages_shared"),
+	       off_node ? 100.0 * most_off_node / off_node : 0.0,
+	       switch_s, peak_kib / 1024.0, read_knob("pages_shared"),
 	       read_knob("pages_sharing"));
 	fflush(stdout);
 	free(status);
