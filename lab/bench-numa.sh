@@ -64,7 +64,7 @@ policies=(
 	"patched live:cold_scans=2 12+cold"
 )
 {
-	echo "bench-numa: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU ($(qemu_accel)), 2 vCPUs, 4 nodes"
+	echo "bench-numa: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU ($(qemu_accel), -cpu $QEMU_CPU), 2 vCPUs, 4 nodes"
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "machine: nodes 0+2 and 1+3, SLIT 10 within a node, 12 within a group, 32 across"
 	echo "workload: 4 processes per node, 64 MiB of their node's memory each, all equal (1 GiB); hot pages read every 20 ms"

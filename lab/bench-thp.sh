@@ -57,7 +57,7 @@ threshold=$(echo "${lines[patched:0]:-}" | tr ' ' '\n' | sed -n 's/^threshold=//
 # The runs the logs hold, fewest-most over k and kernel (3 when all ran)
 runs=$(for key in "${!lines[@]}"; do echo "${lines[$key]}" | wc -l; done | stat_range)
 {
-	echo "bench-thp: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU ($(qemu_accel)), 2 vCPUs, THP always"
+	echo "bench-thp: $(base_version "$TREE") base vs base + $(wc -l <"$PATCHES/series") patches, QEMU ($(qemu_accel), -cpu $QEMU_CPU), 2 vCPUs, THP always"
 	echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)"
 	echo "workload: 256 MiB in 128 THPs, k duplicate subpages per THP; KSM: smart_scan=0 pages_to_scan=1000 sleep_millisecs=0, 4 full scans"
 	echo "patched: thp_split_threshold=${threshold:-?}; 8p: k = 8 in a memory cgroup with memory.high at half its use"

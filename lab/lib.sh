@@ -95,6 +95,16 @@ export KBUILD_BUILD_TIMESTAMP='Thu Jan  1 00:00:00 UTC 2026'
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
+# The lab machine's vCPU: QEMU's -cpu max without LA57, so guests run
+# 4-level paging. On Linux 7.3.4, identify_cpu() clears boot_cpu_data's
+# capabilities for a moment while interrupts are on and before alternatives
+# are patched. An interrupt in that window sees pgtable_l5_enabled() false,
+# and KASAN then takes the 5-level direct map for a wild address ("BUG:
+# KASAN: wild-memory-access in do_raw_spin_lock" from handle_edge_irq, RIP
+# in identify_cpu). A base-kernel race, not KSM's: seen twice on debug
+# kernels, once in CI.
+QEMU_CPU=max,la57=off
+
 # The QEMU accelerator for the lab machine: kvm when /dev/kvm is there and
 # QEMU can set up a -cpu max vCPU on it, else tcg. A nested /dev/kvm can be
 # present and still refuse that vCPU ("failed to set MSR 0x10a"), which

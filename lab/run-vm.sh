@@ -6,13 +6,14 @@
 #   run-vm.sh [-t SECONDS] [-m MEM] [-n NODES] NAME BZIMAGE INITRAMFS PLAN[,PLAN...] [KERNEL PARAMS...]
 #
 # The machine: x86_64, TCG (KVM if /dev/kvm is usable), -cpu max without
-# LA57 (see below), 2 vCPUs, THP always on, MEM split evenly between its
-# NUMA nodes. NODES is 2 (the default: SLIT distance 20, one vCPU each) or
-# 4, two groups of two: nodes 0 and 2, and 1 and 3, at distance 12 within
-# a group and 32 across, with a vCPU on nodes 0 and 1 (2 and 3 are memory
-# only: Linux numbers the nodes with CPUs first, so these are the node ids
-# the guest sees). A plan asks for 4 with a "# nodes: 4" line; -n
-# overrides. Extra kernel parameters (ksm.*, ...) pass through.
+# LA57 (QEMU_CPU, lib.sh), 2 vCPUs, THP always on, MEM split evenly
+# between its NUMA nodes. NODES is 2 (the default: SLIT distance 20, one
+# vCPU each) or 4, two groups of two: nodes 0 and 2, and 1 and 3, at
+# distance 12 within a group and 32 across, with a vCPU on nodes 0 and 1
+# (2 and 3 are memory only: Linux numbers the nodes with CPUs first, so
+# these are the node ids the guest sees). A plan asks for 4 with a
+# "# nodes: 4" line; -n overrides. Extra kernel parameters (ksm.*, ...)
+# pass through.
 #
 # With ARCH=um, BZIMAGE is a User-Mode Linux binary (lab/build-kernel.sh
 # ARCH=um), run as a host process: one CPU, MEM of RAM in a /dev/shm file,
@@ -106,18 +107,10 @@ else
 		;;
 	*) die "NODES must be 2 or 4, not '$nodes'" ;;
 	esac
-	# No LA57, so the guest runs 4-level paging. On Linux 7.3.4,
-	# identify_cpu() clears boot_cpu_data's capabilities for a moment
-	# while interrupts are on and before alternatives are patched; an
-	# interrupt in that window sees pgtable_l5_enabled() false, and
-	# KASAN then takes the 5-level direct map for a wild address
-	# ("wild-memory-access in do_raw_spin_lock" from handle_edge_irq,
-	# RIP in identify_cpu). It is a base-kernel race, not KSM's; seen
-	# twice on debug kernels, once in CI.
 	cmdline="console=ttyS0 panic=-1 transparent_hugepage=always lab.plan=$plan $plan_args$*"
 	log "boot $name: plan $plan, $accel, 2 vCPUs, $mem on $nodes nodes, append: $plan_args$*"
 	timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-		-accel "$accel" -cpu max,la57=off -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
+		-accel "$accel" -cpu "$QEMU_CPU" -smp 2,sockets=2,cores=1,threads=1 -m "$mem" \
 		"${numa[@]}" \
 		-kernel "$kernel" -initrd "$initrd" -append "$cmdline" \
 		-display none -monitor none -no-reboot \
