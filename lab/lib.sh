@@ -102,16 +102,16 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # and KASAN then takes the 5-level direct map for a wild address ("BUG:
 # KASAN: wild-memory-access in do_raw_spin_lock" from handle_edge_irq, RIP
 # in identify_cpu). A base-kernel race, not KSM's: seen twice on debug
-# kernels, once in CI.
+# kernels, once of them in CI.
 QEMU_CPU=max,la57=off
 
 # The QEMU accelerator for the lab machine: kvm when /dev/kvm is there and
-# QEMU can set up a -cpu max vCPU on it, else tcg. A nested /dev/kvm can be
-# present and still refuse that vCPU ("failed to set MSR 0x10a"), which
-# aborts QEMU before the guest starts.
+# QEMU can set up the lab's vCPU (QEMU_CPU) on it, else tcg. A nested
+# /dev/kvm can be present and still refuse that vCPU ("failed to set MSR
+# 0x10a"), which aborts QEMU before the guest starts.
 qemu_accel() {
 	if [ -w /dev/kvm ] && (echo quit | timeout 30 qemu-system-x86_64 \
-		-accel kvm -cpu max -S -display none -nodefaults \
+		-accel kvm -cpu "$QEMU_CPU" -S -display none -nodefaults \
 		-monitor stdio) >/dev/null 2>&1; then
 		echo kvm
 	else
